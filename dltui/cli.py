@@ -1,0 +1,145 @@
+"""The `dltui` command: list, info, run (UI, headless, screenshot). See DESIGN.md's CLI contract.
+
+Every user mistake is one line on stderr and exit code 2, never a traceback. `run` with the UI
+checks the target without importing torch, opens the UI at once and lets the engine's child
+process import torch in parallel.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from dltui.params import UsageError
+
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, not usage + error
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+def _speed(text: str) -> float | None:
+    if text.strip().lower() == "max":
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--speed must be a number or 'max', got {text!r}")
+    if value <= 0:
+        raise argparse.ArgumentTypeError("--speed must be positive (steps per second) or 'max'")
+    return value
+
+
+def _size(text: str) -> tuple[int, int]:
+    cols, sep, rows = text.lower().partition("x")
+    if not (sep and cols.isdigit() and rows.isdigit()) or int(cols) < 20 or int(rows) < 10:
+        raise argparse.ArgumentTypeError(f"--size must look like 120x40, got {text!r}")
+    return int(cols), int(rows)
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
+    return int(text)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="dltui", description="Train neural networks live in the terminal.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    sub.add_parser("list", help="list the built-in scenarios")
+    info = sub.add_parser("info", help="show a scenario's params and record keys")
+    info.add_argument("target", help="scenario name or path/to/file.py[:Class]")
+    run = sub.add_parser("run", help="run a scenario (live UI unless --headless/--screenshot)")
+    run.add_argument("target", help="scenario name or path/to/file.py[:Class]")
+    run.add_argument("--seed", type=int, help="random seed (default: the lab's)")
+    run.add_argument("--device", default="auto", help="auto|cpu|cuda|cuda:N|mps")
+    run.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
+                     help="set a param (repeatable); see 'dltui info TARGET'")
+    run.add_argument("--steps", type=_positive, help="stop after N steps (default: the lab's)")
+    run.add_argument("--paused", action="store_true", help="open the UI paused")
+    run.add_argument("--speed", type=_speed, default="default",
+                     help="steps per second in the UI, or 'max'")
+    run.add_argument("--headless", action="store_true", help="no UI; final record on stdout")
+    run.add_argument("--jsonl", metavar="FILE|-", help="write records as JSON lines")
+    run.add_argument("--every", type=_positive, default=1, metavar="K",
+                     help="with --jsonl: record every K steps (and the last)")
+    run.add_argument("--screenshot", metavar="FILE.svg",
+                     help="render the UI after --steps steps to an SVG and exit")
+    run.add_argument("--size", type=_size, default=(120, 40), metavar="COLSxROWS",
+                     help="terminal size for --screenshot (default 120x40)")
+    return parser
+
+
+def cmd_list() -> int:
+    from dltui.registry import ALIASES, builtin_classes
+
+    classes = builtin_classes()
+    width = max(len(c.name) for c in classes)
+    for cls in classes:
+        aliases = [a for a, n in ALIASES.items() if n == cls.name]
+        alias_text = f"  (alias: {', '.join(aliases)})" if aliases else ""
+        print(f"{cls.name:<{width}}  {cls.title}\n{'':<{width}}  {cls.description}{alias_text}")
+    return 0
+
+
+def cmd_info(target: str) -> int:
+    from dltui.registry import load
+
+    info = load(target).describe()
+    print(f"{info['name']}: {info['title']}")
+    print(f"  {info['description']}")
+    print(f"  {info['caption']}")
+    print(f"  seed {info['seed']}, {info['steps']} steps by default")
+    print("\nparams (--set KEY=VALUE; * = live-editable while running):")
+    for p in info["params"]:
+        live = "*" if p["live"] else " "
+        print(f" {live}{p['name']:<14} {p['type']:<7} default {p['default']:<10} "
+              f"{p['range']:<22} {p['help']}")
+    print("\nrecord keys (--headless / --jsonl):")
+    print(f"  {'step':<16} updates done so far (1-based)")
+    for key, meaning in info["records"].items():
+        print(f"  {key:<16} {meaning}")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from dltui.registry import check_target
+    from dltui.worker import RunSpec
+
+    check_target(args.target)
+    spec = RunSpec(
+        target=args.target, sets=tuple(args.sets), seed=args.seed, device=args.device,
+        steps=args.steps, speed=args.speed, paused=args.paused,
+    )
+    if args.headless:
+        from dltui.headless import run_headless
+
+        return run_headless(spec, jsonl=args.jsonl, every=args.every)
+    if args.jsonl:
+        raise UsageError("--jsonl needs --headless")
+    from dltui.ui.app import run_app, screenshot
+
+    if args.screenshot:
+        return screenshot(spec, args.screenshot, args.size)
+    return run_app(spec)
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command == "list":
+            return cmd_list()
+        if args.command == "info":
+            return cmd_info(args.target)
+        return cmd_run(args)
+    except UsageError as exc:
+        print(f"dltui: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

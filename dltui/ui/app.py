@@ -1,0 +1,260 @@
+"""The Textual app: header, lesson caption, a grid of panels, footer; keys drive the engine.
+
+The app never imports torch. It talks to an engine (`dltui.client`): a child process in normal
+use, in-process for screenshots and snapshot tests. A 30 Hz pump reads the engine's messages
+and asks for the next frame only when the previous one has arrived and something can have
+changed, so a paused screen costs neither process anything.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid
+from textual.widgets import Footer, Static
+
+from dltui.client import InlineEngine, ProcessEngine
+from dltui.ui.help import HelpScreen
+from dltui.ui.panel import PanelWidget
+from dltui.worker import RunSpec
+
+MIN_SIZE = (80, 24)
+STATUS_STYLE = {
+    "running": ("▶ running", "bold green"),
+    "paused": ("⏸ paused", "bold yellow"),
+    "done": ("✔ done", "bold cyan"),
+    "diverged": ("✖ diverged", "bold red"),
+}
+
+
+class DltuiApp(App[int]):
+    CSS_PATH = "app.tcss"
+    TITLE = "dltui"
+    ENABLE_COMMAND_PALETTE = False
+    BINDINGS = [
+        Binding("space", "toggle", "Pause/Run"),
+        Binding("n,right", "step(1)", "Step"),
+        Binding("N", "step(10)", "10 steps"),
+        Binding("plus,equals_sign", "faster", "Faster", key_display="+"),
+        Binding("minus", "slower", "Slower", key_display="−"),
+        Binding("r", "reset", "Reset"),
+        Binding("left_square_bracket", "lr(0.5)", "lr÷2", key_display="["),
+        Binding("right_square_bracket", "lr(2)", "lr×2", key_display="]"),
+        Binding("l", "log", "Log y"),
+        Binding("s", "save", "SVG"),
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("q,ctrl+c", "quit", "Quit", priority=True),
+    ]
+
+    def __init__(self, engine: Any, screenshot: str | None = None):
+        super().__init__()
+        self.engine = engine
+        self.screenshot_path = screenshot
+        self.info: dict[str, Any] | None = None
+        self.frame: Any = None
+        self.error: str | None = None
+        self._awaiting_frame = False
+        self._dirty = True
+        self._panels: list[PanelWidget] = []
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("dltui  starting the engine…", style="bold"), id="header")
+        yield Static("", id="caption")
+        yield Grid(id="grid")
+        yield Static("", id="too-small")
+        yield Static("", id="message")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.set_interval(1 / 30, self.pump)
+        self._check_size()
+        if os.environ.get("DLTUI_TRACE_PAINT"):
+            self.call_after_refresh(self._trace_paint)
+
+    def _trace_paint(self) -> None:
+        with open(os.environ["DLTUI_TRACE_PAINT"], "a", encoding="utf-8") as fh:
+            fh.write(f"{time.time()}\n")
+
+    # -- engine messages ----------------------------------------------------------------
+    def pump(self) -> None:
+        while (message := self.engine.recv(0)) is not None:
+            self.on_engine_message(message)
+        if self.info is not None and not self._awaiting_frame and self._wants_frame():
+            if self.engine.send(("frame",)):
+                self._awaiting_frame = True
+                self._dirty = False
+
+    def _wants_frame(self) -> bool:
+        return self._dirty or (self.frame is not None and self.frame.status == "running")
+
+    def command(self, *command: Any) -> None:
+        if self.info is not None and self.engine.send(command):
+            self._dirty = True
+
+    def on_engine_message(self, message: tuple[Any, ...]) -> None:
+        kind = message[0]
+        if kind == "hello":
+            self._on_hello(message[1])
+        elif kind == "frame":
+            self._awaiting_frame = False
+            self._on_frame(message[1])
+        elif kind == "error":
+            self.error = message[1]
+            self.exit(2)
+        elif kind in ("crash", "died"):
+            self.info = None if kind == "died" else self.info
+            detail = (message[1].strip().splitlines() or ["?"])[-1] if kind == "crash" else (
+                f"exit code {message[1]}")
+            self._show_message(f"The engine stopped ({detail}). Press r to restart it, q to quit.",
+                               "bold red")
+            self._awaiting_frame = False
+            self.info = None
+
+    def _on_hello(self, info: dict[str, Any]) -> None:
+        self.info = info
+        self._dirty = True
+        self.query_one("#caption", Static).update(Text(info.get("caption", ""), style="italic"))
+        if not self._panels:
+            grid = self.query_one("#grid", Grid)
+            grid.styles.grid_size_columns = info.get("columns", 2)
+            self._panels = [PanelWidget(spec) for spec in info["panels"]]
+            grid.mount_all(self._panels)
+        if self.screenshot_path is not None:
+            self.command("step", info["limit"])
+        self._update_header()
+
+    def _on_frame(self, frame: Any) -> None:
+        self.frame = frame
+        for panel in self._panels:
+            panel.update_from_frame(frame)
+        self._update_header()
+        style = "bold red" if frame.status == "diverged" else "yellow"
+        self._show_message(frame.message, style)
+        if self.screenshot_path is not None and frame.step >= frame.limit:
+            self.call_after_refresh(self._save_and_exit)
+
+    def _save_and_exit(self) -> None:
+        path = Path(self.screenshot_path)
+        self.save_screenshot(filename=path.name, path=str(path.parent))
+        self.exit(0)
+
+    # -- drawing ------------------------------------------------------------------------
+    def _update_header(self) -> None:
+        info, frame = self.info or {}, self.frame
+        header = Text(f" {info.get('title', 'dltui')} ", style="bold")
+        if frame is not None:
+            label, style = STATUS_STYLE.get(frame.status, (frame.status, "bold"))
+            if frame.status == "diverged":
+                label = f"✖ diverged at step {frame.diverged_at}"
+            header.append(f"│ step {frame.step:,}/{frame.limit:,} ")
+            header.append(f"│ {label} ", style=style)
+            speed = "max" if frame.speed is None else f"{frame.speed:g}/s"
+            header.append(f"│ speed {speed} ")
+            if frame.status == "running" and self.screenshot_path is None:
+                header.append(f"({frame.steps_per_s:,.0f} steps/s) ", style="dim")
+            if "lr" in frame.params:
+                header.append(f"│ lr {frame.params['lr']:g} ")
+            loss = frame.metrics.get("loss")
+            if loss is not None:
+                header.append(f"│ loss {loss:.4g} ")
+            header.append(f"│ {frame.device}", style="dim")
+        elif info:
+            header.append(f"│ {info.get('device', '')} │ loading…", style="dim")
+        self.query_one("#header", Static).update(header)
+
+    def _show_message(self, text: str, style: str = "yellow") -> None:
+        self.query_one("#message", Static).update(Text(text, style=style))
+
+    def on_resize(self) -> None:
+        self._check_size()
+
+    def _check_size(self) -> None:
+        cols, rows = self.size
+        small = cols < MIN_SIZE[0] or rows < MIN_SIZE[1]
+        notice = self.query_one("#too-small", Static)
+        notice.display = small
+        self.query_one("#grid", Grid).display = not small
+        if small:
+            notice.update(Text(
+                f"The terminal is {cols}×{rows}: enlarge it to at least "
+                f"{MIN_SIZE[0]}×{MIN_SIZE[1]} to see the panels.\nTraining goes on; q quits.",
+                style="bold", justify="center"))
+
+    # -- actions ------------------------------------------------------------------------
+    def action_toggle(self) -> None:
+        self.command("toggle")
+
+    def action_step(self, n: int) -> None:
+        self.command("step", n)
+
+    def action_faster(self) -> None:
+        self.command("faster")
+
+    def action_slower(self) -> None:
+        self.command("slower")
+
+    def action_reset(self) -> None:
+        if self.info is None and self.error is None:  # crashed or died: start a new engine
+            self._show_message("restarting the engine…")
+            self.engine.restart()
+            return
+        self.command("reset")
+
+    def action_lr(self, factor: float) -> None:
+        params = self.frame.params if self.frame is not None else {}
+        if "lr" not in params:
+            self._show_message("this scenario has no learning rate to change")
+            return
+        self.command("scale", "lr", factor)
+
+    def action_log(self) -> None:
+        for panel in self._panels:
+            panel.toggle_log()
+
+    def action_save(self) -> None:
+        name = (self.info or {}).get("name") or "dltui"
+        step = self.frame.step if self.frame is not None else 0
+        path = self.save_screenshot(filename=f"dltui-{name}-step{step}.svg", path=os.getcwd())
+        self.notify(f"saved {path}")
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(self.info or {}))
+
+    async def action_quit(self) -> None:
+        self.engine.close()
+        self.exit(0)
+
+
+def run_app(spec: RunSpec) -> int:
+    """The live UI with the engine in a child process."""
+    engine = ProcessEngine(spec)
+    app = DltuiApp(engine)
+    try:
+        app.run()
+    finally:
+        engine.close()
+    return _finish(app)
+
+
+def screenshot(spec: RunSpec, path: str, size: tuple[int, int]) -> int:
+    """Drive the real UI headless to the run's last step, save an SVG, exit."""
+    engine = InlineEngine(replace(spec, paused=True))
+    app = DltuiApp(engine, screenshot=path)
+    app.run(headless=True, size=size)
+    return _finish(app)
+
+
+def _finish(app: DltuiApp) -> int:
+    if app.error is not None:
+        import sys
+
+        print(f"dltui: error: {app.error}", file=sys.stderr)
+        return 2
+    return app.return_code or 0

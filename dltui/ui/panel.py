@@ -1,0 +1,76 @@
+"""PanelWidget: one bordered panel of the grid; a thin widget over a pure renderer.
+
+The scenario's panel declaration (kind, title, key, options) comes down as attributes; each new
+frame hands the widget its data. Rendering is `dltui.render.render(kind, data, w, h, options)`,
+cached until the data, the size or an option (log-y) changes, so a paused screen costs nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.widget import Widget
+
+from dltui.render import render
+
+
+class PanelWidget(Widget):
+    DEFAULT_CSS = """
+    PanelWidget {
+        border: round $primary 60%;
+        border-title-color: $text;
+        border-title-style: bold;
+        height: 1fr;
+        width: 1fr;
+    }
+    """
+
+    def __init__(self, spec: dict[str, Any]):
+        super().__init__(classes=f"panel kind-{spec['kind']}")
+        self.kind: str = spec["kind"]
+        self.key: str = spec["key"]
+        self.options: dict[str, Any] = dict(spec.get("options") or {})
+        self.border_title = spec["title"]
+        self.data: dict[str, Any] = {}
+        self._version = 0
+        self._cache: tuple[Any, Text] | None = None
+        if spec.get("col_span", 1) > 1:
+            self.styles.column_span = spec["col_span"]
+        if spec.get("row_span", 1) > 1:
+            self.styles.row_span = spec["row_span"]
+
+    def update_from_frame(self, frame: Any) -> None:
+        """Take this panel's data out of a frame; repaint only if it is new."""
+        if self.kind == "line":
+            names = self.options.get("series", ("loss",))
+            data = {
+                "series": {n: frame.history[n] for n in names if n in frame.history},
+                "events": list(frame.events),
+            }
+        else:
+            data = frame.panels.get(self.key)
+            if data is None:
+                return
+        self.data = data
+        self._version += 1
+        self.refresh()
+
+    def toggle_log(self) -> None:
+        if self.kind == "line":
+            self.options["logy"] = not self.options.get("logy", False)
+            self.border_subtitle = "log y" if self.options["logy"] else ""
+            self.refresh()
+
+    def render(self) -> Text:
+        width, height = self.content_size
+        if width <= 0 or height <= 0:
+            return Text("")
+        key = (self._version, width, height, tuple(sorted(self.options.items(), key=str)))
+        if self._cache is None or self._cache[0] != key:
+            if not self.data:
+                text = Text("waiting for the first frame…", style="dim")
+            else:
+                text = render(self.kind, self.data, width, height, self.options)
+            self._cache = (key, text)
+        return self._cache[1]
