@@ -20,7 +20,9 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see '{self.prog} --help')")
 
 
-def _speed(text: str) -> float | None:
+def _speed(text: str) -> float | None | str:
+    if text == "default":  # argparse passes the default through here too
+        return text
     if text.strip().lower() == "max":
         return None
     try:

@@ -144,7 +144,8 @@ class Runner:
             self.history.record(step, values)
             self.last = values
             loss = values.get("loss")
-            if loss is not None and not math.isfinite(loss) and self.diverged_at is None:
+            blown_up = loss is not None and not loss <= self.cls.diverge_above  # NaN too
+            if blown_up and self.diverged_at is None:
                 self.diverged_at = step
                 break
 
@@ -220,7 +221,7 @@ class Runner:
         if self.diverged_at is not None:
             return (
                 f"diverged at step {self.diverged_at}: the loss became "
-                f"{self.last.get('loss')} — lower the learning rate ([) and reset (r)"
+                f"{self.last.get('loss'):.6g} — lower the learning rate ([) and reset (r)"
             )
         if self.step_count >= self.limit:
             return f"finished {self.limit} steps"

@@ -31,6 +31,7 @@ Example (a complete scenario run with `dltui run ./my_scenario.py`):
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -66,6 +67,8 @@ class Scenario:
     panels: ClassVar[tuple[Panel, ...]] = ()
     columns: ClassVar[int] = 2
     """Columns of the panel grid."""
+    diverge_above: ClassVar[float] = math.inf
+    """A loss above this (or NaN/inf) stops the run as diverged."""
     records: ClassVar[dict[str, str]] = {"loss": "loss of this step's forward pass"}
     """Record keys and what they mean (shown by `dltui info`)."""
 

@@ -42,6 +42,9 @@ class Gate(Scenario):
     targets: tuple[float, ...] = (0.0, 0.0, 0.0, 1.0)
     steps = 10001
     speed = 500.0
+    # BCELoss clamps log at -100, so a blown-up net reads loss 50, never NaN: outputs saturated
+    # on the wrong side, gradients zero. Past 20 there is no way back.
+    diverge_above = 20.0
     columns = 3
     records = {
         "loss": "BCE loss of this step's forward pass",

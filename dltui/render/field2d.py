@@ -42,9 +42,10 @@ def _resample(z: np.ndarray, x: np.ndarray, y: np.ndarray, rows: int, cols: int)
     y0 = np.minimum(fy.astype(int), max(y.size - 2, 0))
     x1, y1 = np.minimum(x0 + 1, x.size - 1), np.minimum(y0 + 1, y.size - 1)
     tx, ty = (fx - x0)[None, :], (fy - y0)[:, None]
-    top = z[y0][:, x0] * (1 - tx) + z[y0][:, x1] * tx
-    bottom = z[y1][:, x0] * (1 - tx) + z[y1][:, x1] * tx
-    return top * (1 - ty) + bottom * ty
+    with np.errstate(invalid="ignore", over="ignore"):  # non-finite corners give NaN pixels
+        top = z[y0][:, x0] * (1 - tx) + z[y0][:, x1] * tx
+        bottom = z[y1][:, x0] * (1 - tx) + z[y1][:, x1] * tx
+        return top * (1 - ty) + bottom * ty
 
 
 def _edges(mask_or_band: np.ndarray) -> np.ndarray:
@@ -73,7 +74,7 @@ def _levels(spec: Any, lo: float, hi: float, log: bool, zmin: float, eps: float)
 def _to_pixels(pts: Any, x: np.ndarray, y: np.ndarray, rows: int, cols: int) -> np.ndarray:
     """(k, 2) data points → (k, 2) fractional (pixel column, pixel row); NaN when not finite."""
     p = np.asarray(pts, dtype=float).reshape(-1, 2)
-    with np.errstate(invalid="ignore", over="ignore"):
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
         c = (p[:, 0] - x[0]) / (x[-1] - x[0]) * cols
         r = (y[-1] - p[:, 1]) / (y[-1] - y[0]) * rows
     return np.stack([c, r], axis=1)

@@ -53,9 +53,12 @@ class DltuiApp(App[int]):
         Binding("q,ctrl+c", "quit", "Quit", priority=True),
     ]
 
-    def __init__(self, engine: Any, screenshot: str | None = None):
+    def __init__(self, engine: Any, run_to_limit: bool = False, screenshot: str | None = None):
+        """`run_to_limit`: step the (paused) engine straight to its last step, for pictures
+        that are the same every time; `screenshot`: then save an SVG there and exit."""
         super().__init__()
         self.engine = engine
+        self.run_to_limit = run_to_limit or screenshot is not None
         self.screenshot_path = screenshot
         self.info: dict[str, Any] | None = None
         self.frame: Any = None
@@ -126,7 +129,7 @@ class DltuiApp(App[int]):
             grid.styles.grid_size_columns = info.get("columns", 2)
             self._panels = [PanelWidget(spec) for spec in info["panels"]]
             grid.mount_all(self._panels)
-        if self.screenshot_path is not None:
+        if self.run_to_limit:
             self.command("step", info["limit"])
         self._update_header()
 
@@ -157,7 +160,7 @@ class DltuiApp(App[int]):
             header.append(f"│ {label} ", style=style)
             speed = "max" if frame.speed is None else f"{frame.speed:g}/s"
             header.append(f"│ speed {speed} ")
-            if frame.status == "running" and self.screenshot_path is None:
+            if frame.status == "running" and not self.run_to_limit:
                 header.append(f"({frame.steps_per_s:,.0f} steps/s) ", style="dim")
             if "lr" in frame.params:
                 header.append(f"│ lr {frame.params['lr']:g} ")

@@ -1,0 +1,181 @@
+"""Line plots of metric histories (loss vs step) drawn with plotext.
+
+`render_line(data, width, height, *, logy=False, ema=0.98, xlabel="step")` with data
+{"series": {name: (steps, values)}, "events": [(step, label)]}: raw points faint, an EMA trend
+(computed over all raw points, debiased like TensorBoard) bold on top, events as vertical
+lines labelled at the top, a legend when there are several series, log10 y with readable ticks
+when `logy`. Every series is min/max-decimated to ≈2× width points first (plotting 100k raw
+points costs ~1 s a frame). Panels too small for axes get one line per series: name, last value
+and a sparkline of the trend. Also provides `ema_trend`, `nice_ticks`, `decimate` and
+`PLOT_LOCK` (plotext keeps one global figure; hold the lock while building one).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import numpy as np
+import plotext as plt
+from rich.text import Text
+
+from .colors import DIM, SERIES, shade
+from .text import fit, fmt_num, message
+
+PLOT_LOCK = threading.Lock()
+SPARKS = "▁▂▃▄▅▆▇█"
+
+
+def rgb(color: str) -> tuple[int, int, int]:
+    """A hex colour as the (r, g, b) tuple plotext takes."""
+    return int(color[1:3], 16), int(color[3:5], 16), int(color[5:7], 16)
+
+
+def ema_trend(values: np.ndarray, factor: float) -> np.ndarray:
+    """Debiased exponential moving average, vectorised in chunks (no per-point Python loop)."""
+    y = np.asarray(values, dtype=float)
+    a = float(factor)
+    if y.size == 0 or not 0 < a < 1:
+        return y.copy()
+    m = int(np.clip(12 / -np.log10(a), 1, 1024))  # chunk length so that a**-m stays ≤ 1e12
+    k = np.arange(m)
+    up, down = (1 - a) * a**k, a ** (-k)  # the same powers serve every chunk
+    out, carry = np.empty_like(y), 0.0
+    for s in range(0, y.size, m):
+        chunk = y[s : s + m]
+        n = chunk.size
+        acc = up[:n] * np.cumsum(chunk * down[:n]) + carry * a * (up[:n] / (1 - a))
+        out[s : s + n], carry = acc, acc[-1]
+    debias = 1 - a ** np.arange(1, min(y.size, 40 * m) + 1)  # ≈ 1 after a few thousand steps
+    out[: debias.size] /= debias
+    return out
+
+
+def decimate(x: np.ndarray, y: np.ndarray, buckets: int, envelope: bool) -> tuple:
+    """≈2·buckets points: per x-bucket the min and max (envelope) or evenly spaced samples."""
+    if x.size <= 2 * buckets:
+        return x, y
+    if not envelope:
+        idx = np.unique(np.r_[np.linspace(0, x.size - 1, 2 * buckets).astype(int), x.size - 1])
+        return x[idx], y[idx]
+    edges = np.linspace(0, x.size, buckets + 1).astype(int)[:-1]
+    lo = np.minimum.reduceat(y, edges)
+    hi = np.maximum.reduceat(y, edges)
+    xs = x[edges]
+    return np.repeat(xs, 2), np.column_stack([lo, hi]).ravel()
+
+
+def nice_ticks(lo: float, hi: float, count: int) -> np.ndarray:
+    """About `count` round tick values (1, 2, 5 × 10^k steps) inside [lo, hi]."""
+    if not np.isfinite(lo) or not np.isfinite(hi) or hi <= lo or count < 1:
+        return np.array([lo]) if np.isfinite(lo) else np.array([])
+    raw = (hi - lo) / count
+    mag = 10 ** np.floor(np.log10(raw))
+    step = mag * min((1, 2, 5, 10), key=lambda s: abs((hi - lo) / (s * mag) - count))
+    ticks = np.arange(np.ceil(lo / step) * step, hi + step * 1e-9, step)
+    return np.round(ticks, 12)
+
+
+def _clean(steps: Any, values: Any, logy: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Finite (and, for log y, positive) points as float arrays."""
+    y = np.asarray(values if values is not None else [], dtype=float).ravel()
+    x = np.asarray(steps if steps is not None else [], dtype=float).ravel()
+    if x.size != y.size:
+        x = np.arange(1, y.size + 1, dtype=float)
+    ok = np.isfinite(x) & np.isfinite(y)
+    if logy:
+        ok &= y > 0
+    return x[ok], y[ok]
+
+
+def _events(data: Any, xmin: float, xmax: float) -> list[tuple[float, str]]:
+    """The last six (step, label) events inside the plotted step range."""
+    out = []
+    for item in list((data or {}).get("events") or []):
+        try:
+            step, label = float(item[0]), str(item[1])
+        except (TypeError, ValueError, IndexError):
+            continue
+        if xmin <= step <= xmax:
+            out.append((step, label))
+    return out[-6:]
+
+
+def _compact(series: dict, width: int, height: int) -> Text:
+    """One line per series: name, last value, sparkline of the trend."""
+    lines = []
+    for i, (name, (_, y, trend)) in enumerate(series.items()):
+        line = Text(f"{name} ", style=SERIES[i % len(SERIES)]) + Text(fmt_num(y[-1], 4))
+        room = width - line.cell_len - 1
+        if room >= 4:
+            t = trend[np.linspace(0, trend.size - 1, min(room, trend.size)).astype(int)]
+            span = np.ptp(t) or 1.0
+            spark = "".join(SPARKS[int(v)] for v in (t - t.min()) / span * 7.999)
+            line += Text(" " + spark, style=SERIES[i % len(SERIES)])
+        lines.append(line)
+    return fit(Text("\n").join(lines), width, height)
+
+
+def render_line(data: dict[str, Any], width: int, height: int, *, logy: bool = False,
+                ema: float = 0.98, xlabel: str = "step", **_: Any) -> Text:  # fmt: skip
+    """Metric histories vs step: faint raw points, bold EMA trend, event lines, legend."""
+    series: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+    for name, xy in dict((data or {}).get("series") or {}).items():
+        steps, values = xy if isinstance(xy, (tuple, list)) and len(xy) == 2 else (None, xy)
+        x, y = _clean(steps, values, logy)
+        if y.size:
+            trend = ema_trend(y, ema) if ema and 0 < ema < 1 else y
+            series[str(name)] = (x, y, trend)
+    if not series or width < 1 or height < 1:
+        return message("no data yet", width, height)
+    if width < 24 or height < 6:
+        return _compact(series, width, height)
+
+    smooth = bool(ema) and 0 < ema < 1
+    tf = np.log10 if logy else (lambda v: v)
+    xmin = min(float(s[0].min()) for s in series.values())
+    xmax = max(float(s[0].max()) for s in series.values())
+    ylo = min(float(np.min(tf(s[1]))) for s in series.values())
+    yhi = max(float(np.max(tf(s[1]))) for s in series.values())
+    if xmax <= xmin:
+        xmin, xmax = xmin - 1, xmax + 1
+    if yhi <= ylo:
+        ylo, yhi = ylo - 0.5, yhi + 0.5
+    title = "  ".join(f"{n} {fmt_num(s[2][-1] if smooth else s[1][-1], 4)}"
+                      for n, s in series.items())  # fmt: skip
+    with PLOT_LOCK:
+        plt.clear_figure()
+        plt.limitsize(False, False)
+        plt.plotsize(width, height)
+        plt.theme("pro")
+        for i, (name, (x, y, trend)) in enumerate(series.items()):  # raw points first ...
+            color, label = SERIES[i % len(SERIES)], (name if len(series) > 1 else None)
+            xs, ys = decimate(x, tf(y), width, envelope=True)
+            if smooth:
+                plt.scatter(xs, ys, marker="braille", color=rgb(shade([color], 0.45)[0]))
+            else:
+                plt.plot(xs, ys, marker="braille", color=rgb(color), label=label)
+        for i, (name, (x, _, trend)) in enumerate(series.items()):  # ... then trends on top
+            if smooth:
+                color, label = SERIES[i % len(SERIES)], (name if len(series) > 1 else None)
+                xt, yt = decimate(x, tf(trend), width, envelope=False)
+                plt.plot(xt, yt, marker="braille", color=rgb(color), style="bold", label=label)
+        for step, label in _events(data, xmin, xmax):
+            plt.vline(step, color=rgb(DIM))
+            plt.text(label, step, yhi, color=rgb("#e0e0e0"), alignment="left")
+        xt = nice_ticks(xmin, xmax, max(2, width // 16))
+        plt.xticks(list(xt), [fmt_num(v, 4) for v in xt])
+        yt = nice_ticks(ylo, yhi, max(2, height // 5))
+        if logy:
+            yt = yt[np.isclose(yt, np.round(yt))] if np.ptp(yt) >= 2 else yt
+            plt.yticks(list(yt), [fmt_num(10.0**v, 2) for v in yt])
+        else:
+            plt.yticks(list(yt), [fmt_num(v, 3) for v in yt])
+        plt.xlim(xmin, xmax)
+        plt.ylim(ylo, yhi)
+        if height >= 12:
+            plt.xlabel(xlabel)
+        if height >= 10:
+            plt.title(title + ("  (log y)" if logy else ""))
+        out = plt.build()
+    return fit(Text.from_ansi(out), width, height)

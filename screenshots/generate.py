@@ -1,0 +1,38 @@
+"""Regenerate every SVG in screenshots/ by driving the real UI headless (`dltui run --screenshot`).
+
+Run from the repo root: `python screenshots/generate.py` (optionally names to redo only those).
+Each picture is deterministic: fixed seed, fixed step count, the engine paused at that step.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+# file name -> arguments after `dltui run`
+SHOTS: dict[str, list[str]] = {
+    "xor.svg": ["xor", "--steps", "3000"],
+    "xor-single-layer.svg": ["xor", "--set", "hidden=0", "--steps", "3000"],
+    "and.svg": ["and", "--steps", "1000"],
+    "or.svg": ["or", "--steps", "1000"],
+    "nand.svg": ["nand", "--steps", "1000"],
+}
+
+
+def main(names: list[str]) -> int:
+    failed = 0
+    for name, args in SHOTS.items():
+        if names and name.removesuffix(".svg") not in names and name not in names:
+            continue
+        cmd = [sys.executable, "-m", "dltui", "run", *args, "--device", "cpu",
+               "--screenshot", str(HERE / name), "--size", "120x40"]
+        print("$", " ".join(cmd[1:]), flush=True)
+        failed += subprocess.run(cmd).returncode != 0
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
