@@ -65,7 +65,7 @@ class Controller:
 
     def _set_playing(self, playing: bool) -> None:
         if playing and self.runner.done and self.runner.diverged_at is None:
-            self.runner.limit = self.runner.step_count + self.runner.cls.steps  # keep going
+            self.runner.limit = self.runner.step_count + self.runner.scenario.length()  # go on
         self.playing = playing
         self._restart_clock()
 

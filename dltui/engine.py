@@ -86,12 +86,12 @@ class Runner:
             if isinstance(device, torch.device)
             else resolve_device(device, cls.prefers_gpu)
         )
-        self.limit = cls.steps if limit is None else limit
-        if self.limit < 1:
-            raise UsageError(f"--steps must be at least 1, got {self.limit}")
         self.history_capacity = history_capacity
         self.events: list[tuple[int, str]] = []
         self.reset()
+        self.limit = self.scenario.length() if limit is None else limit
+        if self.limit < 1:
+            raise UsageError(f"--steps must be at least 1, got {self.limit}")
 
     # -- lifecycle ----------------------------------------------------------------------
     def reset(self) -> None:

@@ -93,6 +93,11 @@ class Scenario:
         """Panels for the current params (override when they depend on params)."""
         return self.panels
 
+    def length(self) -> int:
+        """Natural length of a run in steps, after setup() (override when it depends on
+        params or data, e.g. epochs × batches per epoch). Default: `steps`."""
+        return self.steps
+
     def on_param(self, name: str, value: Any) -> None:
         """A live param changed between steps. Default: `lr` goes to the optimizer."""
         if name == "lr" and self.optimizer is not None:

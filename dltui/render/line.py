@@ -46,7 +46,7 @@ def ema_trend(values: np.ndarray, factor: float) -> np.ndarray:
         n = chunk.size
         acc = up[:n] * np.cumsum(chunk * down[:n]) + carry * a * (up[:n] / (1 - a))
         out[s : s + n], carry = acc, acc[-1]
-    debias = 1 - a ** np.arange(1, min(y.size, 40 * m) + 1)  # ≈ 1 after a few thousand steps
+    debias = 1 - a ** np.arange(1, min(y.size, int(14 / -np.log10(a))) + 1)  # then 1 - 1e-14
     out[: debias.size] /= debias
     return out
 

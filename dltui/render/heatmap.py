@@ -1,0 +1,139 @@
+"""Matrices (weights, gradients, confusion matrices) as diverging-colour heatmaps.
+
+`render_heatmap(data, width, height)` with data {"matrices": [(title, (r, c) array)],
+"row_labels": [...], "col_labels": [...]} lays the matrices out in the grid (side by side or
+stacked) that gives them the most room. Each gets a title line "title ±max" and a blue → grey →
+red map centred on 0 scaled to its own largest |value|. When every cell gets at least 7
+characters the values are printed on their colour ("+1.234", with row/column labels);
+otherwise each element is a block of half-block pixels (large matrices are subsampled).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from rich.text import Text
+
+from .colors import DIM, DIVERGING, Canvas, luminance, quantize_diverging
+from .text import fmt_num, message
+
+CELL = 8  # characters per printed value: " +5.8e-3"
+GAP = 2  # columns between matrices side by side
+
+
+def cell_str(v: float, integers: bool = False) -> str:
+    """A value in at most 7 characters: +1.234, -12.34, +123.4, +5.8e-3, 42 (integers), nan."""
+    if not np.isfinite(v):
+        return "nan" if np.isnan(v) else ("+inf" if v > 0 else "-inf")
+    a = abs(v)
+    if integers and a < 1e6:
+        return str(int(v))
+    if a == 0:
+        return "0"
+    if a < 1e-2 or a >= 99999.5:
+        mant, exp = f"{v:+.1e}".split("e")
+        return f"{mant}e{int(exp)}"
+    digits = 3 if a < 9.9995 else 2 if a < 99.995 else 1 if a < 999.95 else 0
+    return f"{v:+.{digits}f}"
+
+
+def _matrix(a: Any) -> np.ndarray:
+    """Any array-like as a 2-D float array (1-D → one row; more dims folded into columns)."""
+    m = np.asarray(a if a is not None else [], dtype=float)
+    if m.ndim == 0:
+        m = m.reshape(1, 1)
+    elif m.ndim == 1:
+        m = m.reshape(1, -1)
+    elif m.ndim > 2:
+        m = m.reshape(m.shape[0], -1)
+    return m
+
+
+def _fits_numbers(m: np.ndarray, w: int, h: int, label_w: int, header: int) -> bool:
+    return label_w + m.shape[1] * CELL <= w and m.shape[0] + header <= h
+
+
+def _layout(mats: list, width: int, height: int, label_w: int, header: int) -> tuple:
+    """Grid columns maximising (matrices with numbers, smallest pixel scale, columns)."""
+    best: tuple = ()
+    for ncols in range(1, len(mats) + 1):
+        nrows = -(-len(mats) // ncols)
+        tw, th = (width - GAP * (ncols - 1)) // ncols, height // nrows - 1
+        if tw < 1 or th < 1:
+            continue
+        numbers = sum(_fits_numbers(m, tw, th, label_w, header) for _, m in mats)
+        scale = min(min(2 * th / m.shape[0], tw / m.shape[1]) for _, m in mats)
+        score = (numbers, scale, ncols)
+        best = max(best, (score, ncols, nrows, tw, th)) if best else (score, ncols, nrows, tw, th)
+    return best[1:] if best else (1, len(mats), width, max(height // len(mats) - 1, 0))
+
+
+def _draw_numbers(cv: Canvas, top: int, left: int, m: np.ndarray, idx: np.ndarray,
+                  rows: list[str], cols: list[str], label_w: int, cw: int) -> None:  # fmt: skip
+    """Values printed on their colours, with optional labels."""
+    fin = m[np.isfinite(m)]
+    integers = bool(fin.size) and bool(np.all(fin == np.round(fin)))
+    if cols:
+        for j in range(m.shape[1]):
+            cv.text(top, left + label_w + j * cw, f"{cols[j % len(cols)][: cw - 2]:>{cw - 1}}",
+                    fg=DIM)  # fmt: skip
+        top += 1
+    for i in range(m.shape[0]):
+        if rows:
+            cv.text(top + i, left, f"{rows[i % len(rows)][: label_w - 1]:<{label_w}}", fg=DIM)
+        for j in range(m.shape[1]):
+            bg = cv.palette[idx[i, j]] if idx[i, j] >= 0 else None
+            fg = "#000000" if bg and luminance(bg) > 0.45 else "#ffffff"
+            value = cell_str(m[i, j], integers)
+            cv.text(top + i, left + label_w + j * cw, f"{value:>{cw - 1}} ", fg, bg)
+
+
+def _draw_pixels(cv: Canvas, top: int, left: int, tw: int, th: int, idx: np.ndarray,
+                 rows: list[str]) -> None:  # fmt: skip
+    """Each element as a block of pixels; rows/cols subsampled when the matrix is larger."""
+    r, c = idx.shape
+    ph, pw = max(1, 2 * th // r), max(1, tw // c)
+    label_w = 0
+    if rows and ph >= 2 and tw // 4 >= 2:
+        ph -= ph % 2
+        label_w = min(max(len(s) for s in rows) + 1, tw // 4)
+        pw = max(1, (tw - label_w) // c)
+        for i in range(r):
+            cv.text(top + i * ph // 2, left, rows[i % len(rows)][: label_w - 1], fg=DIM)
+    ri = np.arange(min(r * ph, 2 * th)) * r // min(r * ph, 2 * th) if ph == 1 else None
+    ci = np.arange(min(c * pw, tw - label_w)) * c // min(c * pw, tw - label_w) if pw == 1 else None
+    pix = idx[ri] if ri is not None else np.repeat(idx, ph, axis=0)
+    pix = pix[:, ci] if ci is not None else np.repeat(pix, pw, axis=1)
+    if pix.shape[0] % 2:
+        pix = np.vstack([pix, np.full((1, pix.shape[1]), -1)])
+    cv.pixels(top, left + label_w, pix)
+
+
+def render_heatmap(data: dict[str, Any], width: int, height: int, **_: Any) -> Text:
+    """Each matrix with a title and ±max scale; numbers when they fit, else colour blocks."""
+    data = data or {}
+    mats = [(str(t), _matrix(a)) for t, a in list(data.get("matrices") or [])]
+    mats = [(t, m) for t, m in mats if m.size]
+    if not mats or width < 1 or height < 1:
+        return message("no data yet", width, height)
+    rows = [str(s) for s in data.get("row_labels") or []]
+    cols = [str(s) for s in data.get("col_labels") or []]
+    label_w = max((len(s) for s in rows), default=-1) + 1
+    ncols, nrows, tw, th = _layout(mats, width, height, label_w, int(bool(cols)))
+    cv = Canvas(width, height, DIVERGING)
+    for k, (title, m) in enumerate(mats[: ncols * nrows]):
+        top, left = (k // ncols) * (th + 1), (k % ncols) * (tw + GAP)
+        fin = np.abs(m[np.isfinite(m)])
+        vmax = float(fin.max()) if fin.size else 0.0
+        used = cv.text(top, left, title[: max(tw - 9, 1)] + " ", fg="#e0e0e0", bold=True)
+        cv.text(top, left + used, f"±{fmt_num(vmax, 3)}"[: max(tw - used, 0)], fg=DIM)
+        idx = quantize_diverging(m, 0.0, vmax).astype(np.int32)
+        if th < 1:
+            continue
+        if _fits_numbers(m, tw, th, label_w, int(bool(cols))):
+            cw = min(max(CELL, (tw - label_w) // m.shape[1]), CELL + 2)
+            _draw_numbers(cv, top + 1, left, m, idx, rows, cols, label_w, cw)
+        else:
+            _draw_pixels(cv, top + 1, left, tw, th, idx, rows)
+    return cv.to_text()

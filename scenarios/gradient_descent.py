@@ -1,0 +1,145 @@
+"""Gradient descent on cost(W) (COURSE.md §2): the `gd` scenario, H(x) = Wx on x = y = [1, 2, 3].
+
+The lab's loop, by hand: W starts at 0; each step computes the cost (1/m) Σ (Wxᵢ − yᵢ)², the
+gradient from the formula 2/m Σ (Wxᵢ − yᵢ)xᵢ, and updates W := W − α∇W with α = `lr` (read
+every step, so `[`/`]` change it live). cost(1) = 0, cost(0) = cost(2) = 4.67. Each step
+multiplies (W − 1) by 1 − α·(2/m)Σxᵢ² = 1 − 9.33α: α = 0.1 lands near 1 in a few steps, small
+α crawls, α above 2/9.33 ≈ 0.214 overshoots further every step and diverges.
+Natural length: 100 steps (COURSE.md gives no loop count; 100 shows α = 0.01 crawling home).
+The picture is cost(W) over [wmin, wmax] with the current W, its tangent and the trail of
+earlier W's; the math panel puts the formula's gradient beside autograd's.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from dltui.panels import Panel
+from dltui.params import Param, UsageError
+from dltui.scenario import Scenario, to_numpy
+
+X_DATA = [[1.0], [2.0], [3.0]]
+Y_DATA = [[1.0], [2.0], [3.0]]
+TRAIL = 200  # earlier W's kept for the picture
+
+
+def num(v: float) -> str:
+    """A number for the math panel: fixed point when moderate, scientific when huge or tiny."""
+    if not np.isfinite(v):
+        return str(v)
+    return f"{v:.4f}" if v == 0 or 1e-3 <= abs(v) < 1e5 else f"{v:.3g}"
+
+
+def vec(t: torch.Tensor) -> str:
+    return "[" + ", ".join(num(v) for v in t.detach().cpu().reshape(-1).tolist()) + "]"
+
+
+class GradientDescent(Scenario):
+    name, title = "gd", "Gradient descent on cost(W), H(x) = Wx"
+    description = "W := W − α∇W on x = y = [1, 2, 3]; try lr=0.01 (crawls) and lr=0.25 (diverges)."
+    caption = ("The gradient is the slope of cost(W): step downhill by α times it. Too small an α "
+               "crawls; beyond α ≈ 0.214 each step overshoots further and W diverges.")
+    aliases = ("gradient-descent",)
+    steps = 100
+    speed = 4.0
+    diverge_above = 1e7  # ~1e6 × cost(0) = 4.67: a geometric blow-up stops long before overflow
+    columns = 2
+    records = {
+        "loss": "cost(W) of this step's forward pass (before the update)",
+        "W": "W after this step's update",
+        "grad": "the gradient 2/m Σ (Wxᵢ − yᵢ)xᵢ used in this step's update",
+    }
+    params = (
+        Param("lr", 0.1, "learning rate α (diverges beyond ≈ 0.214)", min=0.0, max=1e3, live=True),
+        Param("w0", 0.0, "starting W", min=-1e3, max=1e3),
+        Param("wmin", -1.0, "left end of the plotted W range", min=-1e3, max=1e3),
+        Param("wmax", 3.0, "right end of the plotted W range", min=-1e3, max=1e3),
+    )
+    panels = (
+        Panel("curve1d", "cost(W) = 1/m Σ (W·xᵢ − yᵢ)²: W, its tangent, the trail", "curve",
+              row_span=2),
+        Panel("line", "Cost", options={"series": ("loss",), "logy": True, "ema": 0}),
+        Panel("text", "The math of the next step", "math"),
+    )
+
+    # -- the lab code -------------------------------------------------------------------
+    def setup(self) -> None:
+        if self.p.wmax <= self.p.wmin:
+            raise UsageError(f"wmax ({self.p.wmax:g}) must be larger than wmin ({self.p.wmin:g})")
+        self.x_train = torch.tensor(X_DATA, device=self.device)
+        self.y_train = torch.tensor(Y_DATA, device=self.device)
+        self.W = torch.full((1,), float(self.p.w0), device=self.device)
+        self.trail = [self.W.clone()]
+
+    def step(self) -> dict[str, torch.Tensor]:
+        hypothesis = self.x_train * self.W
+        cost = torch.mean((hypothesis - self.y_train) ** 2)
+        gradient = 2 * torch.mean((self.W * self.x_train - self.y_train) * self.x_train)
+        self.W -= self.p.lr * gradient
+        self.trail = self.trail[-TRAIL:] + [self.W.clone()]
+        return {"loss": cost, "W": self.W.clone(), "grad": gradient}
+
+    # -- what to show -------------------------------------------------------------------
+    def cost_of(self, w: np.ndarray) -> np.ndarray:
+        x, y = to_numpy(self.x_train).ravel(), to_numpy(self.y_train).ravel()
+        with np.errstate(over="ignore", invalid="ignore"):
+            return ((np.asarray(w, float)[..., None] * x - y) ** 2).mean(-1)
+
+    def gradients(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """cost at the current W, the formula's gradient and autograd's."""
+        W = self.W.clone().requires_grad_(True)
+        cost = torch.mean((self.x_train * W - self.y_train) ** 2)
+        (auto,) = torch.autograd.grad(cost, W)
+        formula = 2 * torch.mean((self.W * self.x_train - self.y_train) * self.x_train)
+        return cost.detach(), formula, auto
+
+    def view(self) -> dict[str, dict]:
+        lo, hi = self.p.wmin, self.p.wmax
+        ws = np.linspace(lo, hi, 161)
+        curve = self.cost_of(ws)
+        top = float(curve.max())
+        cost, formula, _ = self.gradients()
+        w, c, g = (float(t.item()) for t in (self.W, cost, formula))
+        trail_w = to_numpy(torch.cat(self.trail)).astype(float)
+        trail = np.stack([trail_w, self.cost_of(trail_w)], 1)
+        # Off the plot (divergence): pin to the frame so the renderer gets drawable numbers.
+        trail = np.stack([np.clip(np.nan_to_num(trail[:, 0], nan=hi, posinf=hi, neginf=lo), lo, hi),
+                          np.clip(np.nan_to_num(trail[:, 1], nan=top, posinf=top), 0, top)], 1)
+        inside = lo <= w <= hi
+        return {
+            "curve": {
+                "x": ws, "y": curve,
+                "w": w if inside else float(trail[-1, 0]),
+                "cost": c if inside else top,
+                "slope": float(np.clip(np.nan_to_num(g), -1e6, 1e6)) if inside else 0.0,
+                "trail": trail[:-1], "xlabel": "W", "ylabel": "cost(W)",
+            },
+            "math": {"text": self.math()},
+        }
+
+    def math(self) -> str:
+        lr, m = self.p.lr, len(self.x_train)
+        cost, formula, auto = self.gradients()
+        w = float(self.W.item())
+        with torch.no_grad():
+            h = self.x_train * self.W
+            parts = (h - self.y_train) * self.x_train
+        sum_x2 = float((self.x_train ** 2).sum())
+        factor = 1 - lr * 2 / m * sum_x2
+        off = "" if self.p.wmin <= w <= self.p.wmax else "  (off the plot)"
+        verdict = ("converges" if abs(factor) < 1 else "stays put" if factor == 1 else
+                   "oscillates forever" if factor == -1 else "overshoots more every step: diverges")
+        return "\n".join([
+            f"# W = {num(w)}{off}   α = {lr:g}",
+            f"  H(x) = W·x = {vec(h)}   y = {vec(self.y_train)}",
+            f"  cost(W) = 1/m Σ (W·xᵢ − yᵢ)² = {num(float(cost))}",
+            "# Gradient",
+            f"  formula   2/m Σ (W·xᵢ − yᵢ)·xᵢ = 2/{m}·({' + '.join(num(v) for v in parts.reshape(-1).tolist())})"
+            f" = {num(float(formula))}",
+            f"  autograd  cost.backward() → W.grad = {num(float(auto))}",
+            "# Update  W := W − α∇W",
+            f"  W = {num(w)} − {lr:g}·({num(float(formula))}) = {num(w - lr * float(formula))}",
+            f"  each step multiplies (W − 1) by 1 − α·2/m·Σxᵢ² = 1 − {lr:g}·{2 / m * sum_x2:.4g}"
+            f" = {factor:.4g}: {verdict}",
+        ])

@@ -1,0 +1,347 @@
+"""Vanishing gradients (COURSE.md §4): a deep sigmoid MLP on two spirals, against ReLU, good init
+and BatchNorm.
+
+The lab: two interleaved spirals (generated in numpy, fixed), `depth` hidden layers of `width`
+units, BCE on one logit, plain SGD on mini-batches of `batch` points drawn in a shuffled order
+from the run's seed. σ′ ≤ 0.25, so the gradient reaching layer 1 is a product of ~depth small
+factors: with the defaults layer 1's gradient is ~10⁷× smaller than the output layer's and the
+net stays at a coin toss, while `activation=relu` + `init=kaiming`, or `batchnorm=on`, learn the
+spirals in the same steps. `compare=…` trains a second net in lockstep on the same batches, built
+from the same seed, so the two runs differ only in the settings you name.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from dltui.panels import Panel
+from dltui.params import Param, Params, UsageError
+from dltui.scenario import Scenario, to_numpy
+
+ACTIVATIONS = {
+    "sigmoid": torch.sigmoid,
+    "tanh": torch.tanh,
+    "relu": torch.relu,
+    "leaky_relu": F.leaky_relu,
+    "gelu": F.gelu,
+}
+INITS = ("default", "normal", "xavier", "kaiming")
+NORMAL_STD = 0.01  # init=normal: the small N(0, 0.01²) weights of early tutorials
+TEST_EVERY = 50  # steps between test-set evaluations (and at step 1)
+DATA_SEED = 0  # the spirals are the same for every run seed; the seed picks net and batches
+N_TRAIN, N_TEST = 1000, 400
+GRID = np.linspace(-1.25, 1.25, 61)
+# Settings a `compare=` spec may change; shorthands stand for one `key=value`.
+COMPARABLE = ("activation", "init", "batchnorm", "depth", "width", "lr")
+COMPARE_HELP = (
+    "train a second net beside the first, on the same batches from the same seed, with these "
+    "settings changed: KEY=VALUE items joined by '+', e.g. 'activation=relu+init=kaiming', "
+    "'batchnorm=on', 'depth=3'; shorthands: an activation name ('relu'), an init name "
+    "('kaiming'), 'batchnorm'/'bn'; keys: " + ", ".join(COMPARABLE) + "; empty: off"
+)
+
+
+def spirals(n: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """n points on two interleaved 1.5-turn spirals in [-1, 1]², half per class, shuffled."""
+    t = np.sqrt(rng.uniform(0.02, 1.0, n)) * 3 * math.pi  # uniform density along the arm
+    label = np.arange(n) % 2
+    angle = t + math.pi * label
+    radius = t / (3 * math.pi)
+    x = np.stack([radius * np.cos(angle), radius * np.sin(angle)], 1)
+    x += rng.normal(0.0, noise, x.shape)
+    order = rng.permutation(n)
+    return x[order].astype(np.float32), label[order].astype(np.float32)
+
+
+class MLP(nn.Module):
+    """depth × (Linear → [BatchNorm] → activation), then Linear to one logit.
+
+    `forward` also returns every hidden layer's pre-activation (the activation's input, after
+    BatchNorm when on) and activation, which the panels and the math need.
+    """
+
+    def __init__(self, depth: int, width: int, activation: str, batchnorm: bool, init: str):
+        super().__init__()
+        widths = [2] + [width] * depth
+        self.linears = nn.ModuleList(nn.Linear(i, o) for i, o in zip(widths, widths[1:]))
+        self.linears.append(nn.Linear(width, 1))
+        self.norms = nn.ModuleList(
+            nn.BatchNorm1d(width) if batchnorm else nn.Identity() for _ in range(depth)
+        )
+        self.activation = activation
+        if init != "default":
+            for lin in self.linears:
+                if init == "normal":
+                    nn.init.normal_(lin.weight, 0.0, NORMAL_STD)
+                elif init == "xavier":
+                    nn.init.xavier_uniform_(lin.weight)
+                else:
+                    nn.init.kaiming_normal_(lin.weight, nonlinearity="relu")
+                nn.init.zeros_(lin.bias)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor], list]:
+        g = ACTIVATIONS[self.activation]
+        zs, acts = [], [x]
+        for lin, norm in zip(self.linears, self.norms):
+            zs.append(norm(lin(acts[-1])))
+            acts.append(g(zs[-1]))
+        return self.linears[-1](acts[-1]).squeeze(1), zs, acts
+
+
+def parse_compare(text: str, declared: Params) -> dict[str, object]:
+    """`relu+init=kaiming` -> {"activation": "relu", "init": "kaiming"}; UsageError if wrong."""
+    overrides: dict[str, object] = {}
+    for item in filter(None, (part.strip() for part in text.split("+"))):
+        key, sep, value = item.partition("=")
+        key = key.strip().lower()
+        if not sep:
+            if key in ACTIVATIONS:
+                key, value = "activation", key
+            elif key in INITS:
+                key, value = "init", key
+            elif key in ("batchnorm", "bn"):
+                key, value = "batchnorm", "on"
+            else:
+                raise UsageError(
+                    f"compare: {item!r} is not KEY=VALUE nor a shorthand (an activation, an "
+                    f"init, 'batchnorm'); example: compare=activation=relu+init=kaiming"
+                )
+        if key == "bn":
+            key = "batchnorm"
+        if key not in COMPARABLE:
+            raise UsageError(f"compare: cannot change {key!r}; keys: {', '.join(COMPARABLE)}")
+        overrides[key] = declared.declared(key).parse(value)
+    return overrides
+
+
+class CompareParam(Param):
+    """The `compare` param: a str checked by `parse_compare` when it is set."""
+
+    def check(self, value: object) -> object:
+        parse_compare(str(value), Params(Vanishing.params))
+        return str(value).strip()
+
+
+class Vanishing(Scenario):
+    name, title = "vanishing", "Vanishing gradients in a deep sigmoid net"
+    description = "10 sigmoid layers can't learn two spirals; ReLU+Kaiming or BatchNorm can."
+    caption = ("σ′ ≤ 0.25: backprop multiplies one small factor per layer, so layer 1's gradient "
+               "is millions of times smaller than the output's and the deep sigmoid net stays at "
+               "a coin toss. Try --set compare=relu+init=kaiming or compare=batchnorm.")
+    aliases = ("vanishing-gradients", "batchnorm")
+    seed = 777
+    steps = 2000
+    speed = 100.0
+    columns = 3
+    records = {
+        "loss": "BCE loss of this step's mini-batch",
+        "accuracy": "fraction of this step's mini-batch classified right",
+        "test_accuracy": f"accuracy on the {N_TEST} test points (evaluated every {TEST_EVERY} "
+                         "steps and at step 1; the latest value)",
+        "grad_norm/k": "‖∂L/∂W‖ of layer k's weights, k = 1 (input side) … depth+1 (output)",
+        "pre/p15, pre/p50, pre/p85": "15/50/85th percentiles of the `layer`-th hidden layer's "
+                                     "pre-activations (after BatchNorm when on) in this batch",
+        "cmp/…": "the same keys for the second net when `compare` is set",
+    }
+    params = (
+        Param("lr", 0.1, "learning rate of SGD (both nets)", min=0.0, max=100.0, live=True),
+        Param("depth", 10, "hidden layers", min=1, max=40),
+        Param("width", 32, "units per hidden layer", min=1, max=512),
+        Param("activation", "sigmoid", "hidden-layer activation", choices=tuple(ACTIVATIONS)),
+        Param("batchnorm", False, "BatchNorm1d before every hidden activation"),
+        Param("init", "default", "weight init: default (PyTorch's), normal (N(0, 0.01²)), "
+              "xavier (uniform), kaiming (normal, fan_in, relu gain); biases 0 unless default",
+              choices=INITS),
+        Param("batch", 32, "mini-batch size (points drawn without replacement each epoch)",
+              min=1, max=N_TRAIN),
+        Param("noise", 0.02, "std of the Gaussian noise added to the spiral points", min=0.0,
+              max=1.0),
+        Param("layer", 1, "hidden layer whose pre-activation percentiles are tracked "
+              "(1 = nearest the input; clamped to depth)", min=1, max=40, live=True),
+        CompareParam("compare", "", COMPARE_HELP),
+    )
+
+    # -- the lab code -------------------------------------------------------------------
+    def setup(self) -> None:
+        rng = np.random.default_rng(DATA_SEED)
+        x, y = spirals(N_TRAIN + N_TEST, self.p.noise, rng)
+        to = dict(device=self.device)
+        self.X, self.Y = torch.tensor(x[:N_TRAIN], **to), torch.tensor(y[:N_TRAIN], **to)
+        self.X_test, self.Y_test = torch.tensor(x[N_TRAIN:], **to), torch.tensor(y[N_TRAIN:], **to)
+
+        self.settings = self.p.as_dict()
+        rng_state = torch.get_rng_state()
+        self.model = self.build(self.settings)
+        self.optimizer = torch.optim.SGD(self.model.parameters(), lr=self.p.lr)
+        self.cmp_settings = {**self.settings, **parse_compare(self.p.compare, self.p)}
+        self.cmp_model = self.cmp_optimizer = None
+        if self.p.compare:  # the same seed: the second net starts as a run of its own would
+            with torch.random.fork_rng(devices=[]):
+                torch.set_rng_state(rng_state)
+                self.cmp_model = self.build(self.cmp_settings)
+            self.cmp_optimizer = torch.optim.SGD(self.cmp_model.parameters(),
+                                                 lr=self.cmp_settings["lr"])
+
+        # Batches: a shuffled order per epoch, drawn from the run's seed off the global RNG.
+        self.batches = torch.Generator().manual_seed(torch.initial_seed())
+        self.order = torch.empty(0, dtype=torch.long, device=self.device)
+        self.cursor = 0
+        self.step_count = 0
+        self.quantiles = torch.tensor([0.15, 0.5, 0.85], device=self.device)
+        self.test_acc = {"": torch.zeros((), **to), "cmp/": torch.zeros((), **to)}
+        self.last: dict[str, dict[str, torch.Tensor]] = {}
+
+    def build(self, s: dict) -> MLP:
+        return MLP(s["depth"], s["width"], s["activation"], s["batchnorm"], s["init"]).to(
+            self.device)
+
+    def next_batch(self) -> tuple[torch.Tensor, torch.Tensor]:
+        if self.cursor + self.p.batch > len(self.order):
+            self.order = torch.randperm(N_TRAIN, generator=self.batches).to(self.device)
+            self.cursor = 0
+        idx = self.order[self.cursor:self.cursor + self.p.batch]
+        self.cursor += self.p.batch
+        return self.X[idx], self.Y[idx]
+
+    def step(self) -> dict[str, torch.Tensor]:
+        self.step_count += 1
+        x, y = self.next_batch()
+        metrics = self.train_step(self.model, self.optimizer, x, y, "")
+        if self.cmp_model is not None:
+            metrics |= self.train_step(self.cmp_model, self.cmp_optimizer, x, y, "cmp/")
+        return metrics
+
+    def train_step(self, model: MLP, optimizer, x, y, prefix: str) -> dict[str, torch.Tensor]:
+        logits, zs, acts = model(x)
+        loss = F.binary_cross_entropy_with_logits(logits, y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        grad_norms = torch.stack([lin.weight.grad.norm() for lin in model.linears])
+        layer = min(self.p.layer, len(zs))
+        pre = torch.quantile(zs[layer - 1].detach().flatten(), self.quantiles)
+        if self.step_count == 1 or self.step_count % TEST_EVERY == 0:
+            self.test_acc[prefix] = self.accuracy(model, self.X_test, self.Y_test)
+        self.last[prefix] = {"grads": grad_norms, "zs": [z.detach() for z in zs],
+                             "acts": [a.detach() for a in acts], "y": y, "logits": logits.detach()}
+        metrics = {
+            "loss": loss.detach(),
+            "accuracy": ((logits.detach() > 0).float() == y).float().mean(),
+            "test_accuracy": self.test_acc[prefix],
+            **{f"grad_norm/{k}": g for k, g in enumerate(grad_norms, 1)},
+            "pre/p15": pre[0], "pre/p50": pre[1], "pre/p85": pre[2],
+        }
+        return {prefix + k: v for k, v in metrics.items()}
+
+    @torch.no_grad()
+    def accuracy(self, model: MLP, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        model.eval()  # BatchNorm uses its running statistics
+        logits = model(x)[0]
+        model.train()
+        return ((logits > 0).float() == y).float().mean()
+
+    def on_param(self, name: str, value) -> None:
+        super().on_param(name, value)
+        if name == "lr" and self.cmp_optimizer is not None and "lr" not in parse_compare(
+                self.p.compare, self.p):
+            for group in self.cmp_optimizer.param_groups:
+                group["lr"] = value
+
+    # -- what to show -------------------------------------------------------------------
+    def net_name(self, s: dict) -> str:
+        return s["activation"] + ("+bn" if s["batchnorm"] else "") + (
+            f"+{s['init']}" if s["init"] != "default" else "")
+
+    def layout(self) -> tuple[Panel, ...]:
+        cmp = self.cmp_model is not None
+        both = ("", "cmp/") if cmp else ("",)
+        pre = tuple(f"{p}pre/p{q}" for p in both for q in (15, 50, 85))
+        boundary = [Panel("field2d", f"Decision boundary: {self.net_name(self.settings)}",
+                          "boundary")]
+        if cmp:
+            boundary.append(Panel("field2d", f"Decision boundary: "
+                                  f"{self.net_name(self.cmp_settings)}", "cmp_boundary"))
+        return (
+            Panel("bars", "‖∂L/∂W‖ per layer (log): input → output", "grads",
+                  col_span=3 - len(boundary)),
+            *boundary,
+            Panel("line", f"Pre-activation 15/50/85th pct, layer {self.p.layer}",
+                  options={"series": pre, "ema": 0}),
+            Panel("line", "Loss (BCE)", options={"series": tuple(p + "loss" for p in both)}),
+            Panel("line", "Test accuracy",
+                  options={"series": tuple(p + "test_accuracy" for p in both), "ema": 0}),
+            Panel("text", "The chain rule: why layer 1's gradient vanishes", "math", col_span=3),
+        )
+
+    def view(self) -> dict[str, dict]:
+        if not self.last:
+            return {}
+        nets = [(self.net_name(self.settings), self.model, "")]
+        if self.cmp_model is not None:
+            nets.append((self.net_name(self.cmp_settings), self.cmp_model, "cmp/"))
+        if len(nets) == 2 and nets[0][0] == nets[1][0]:
+            nets[1] = (nets[1][0] + " (cmp)",) + nets[1][1:]
+        L = len(self.model.linears)
+        labels = [str(k) for k in range(1, L)] + ["out"]
+        series = []
+        for name, model, prefix in nets:
+            values = to_numpy(self.last[prefix]["grads"])
+            if len(values) != L:  # a compare with another depth: align at the output
+                values = np.concatenate([np.full(max(L - len(values), 0), np.nan), values])[-L:]
+            series.append((name, values))
+        out = {
+            "grads": {"labels": labels, "series": series, "log": True, "unit": "‖∂L/∂W‖"},
+            "math": {"text": self.math()},
+        }
+        for (name, model, prefix), key in zip(nets, ("boundary", "cmp_boundary")):
+            out[key] = self.boundary(model)
+        return out
+
+    @torch.no_grad()
+    def boundary(self, model: MLP) -> dict:
+        gx, gy = np.meshgrid(GRID, GRID)
+        plane = torch.tensor(np.stack([gx.ravel(), gy.ravel()], 1), dtype=torch.float32,
+                             device=self.device)
+        model.eval()
+        field = torch.sigmoid(model(plane)[0]).reshape(len(GRID), len(GRID))
+        model.train()
+        return {"x": GRID, "y": GRID, "z": to_numpy(field), "points": to_numpy(self.X_test),
+                "labels": to_numpy(self.Y_test).astype(int), "boundary": 0.5,
+                "diverging": True}
+
+    def math(self) -> str:
+        """δ₁ = δ_L · Π W_k·g′(z_k): the mean g′ of every layer in this batch and the product."""
+        last = self.last[""]
+        act = self.settings["activation"]
+        zs = last["zs"]
+        with torch.enable_grad():  # g′(z) by autograd, for any activation
+            z = torch.cat([zk.reshape(-1) for zk in zs]).requires_grad_(True)
+            (dg,) = torch.autograd.grad(ACTIVATIONS[act](z).sum(), z)
+        sizes = [zk.numel() for zk in zs]
+        mean_dg = torch.stack([d.mean() for d in dg.split(sizes)]).tolist()
+        w_norms = [lin.weight.detach().norm(2).item() for lin in self.model.linears[1:]]
+        grads = last["grads"].tolist()
+        g = "σ" if act == "sigmoid" else act
+        lines = [
+            f"∂L/∂W₁ = δ₁·xᵀ,  δ_k = (W_{{k+1}}ᵀ δ_{{k+1}}) ⊙ {g}′(z_k): one factor per layer "
+            f"({len(zs)} hidden). σ′(z) = σ(z)(1−σ(z)) ≤ 0.25, and < 0.25 once |z| grows.",
+            "layer   mean g′(z) this batch   ‖W‖₂(next)   running Π (g′·‖W‖)   ‖∂L/∂W‖",
+        ]
+        product = 1.0
+        rows = []
+        for k in range(len(zs), 0, -1):
+            product *= mean_dg[k - 1] * (w_norms[k - 1] / math.sqrt(zs[k - 1].shape[1]))
+            rows.append(f"{k:>5}   {mean_dg[k - 1]:>18.4f}   {w_norms[k - 1]:>10.3f}   "
+                        f"{product:>19.3e}   {grads[k - 1]:>8.2e}")
+        lines += rows[::-1] if len(rows) <= 12 else rows[-6:][::-1] + ["  …"] + rows[:5][::-1]
+        ratio = grads[0] / grads[-1] if grads[-1] else float("nan")
+        lines.append(
+            f"out     ‖∂L/∂W_out‖ = {grads[-1]:.2e}.  Layer 1 gets {ratio:.1e}× the output's "
+            f"gradient: {len(zs)} factors of ~{np.mean(mean_dg):.2f} (×‖W‖/√width) shrink it "
+            "geometrically; ReLU (g′ = 1), Kaiming init and BatchNorm keep the factors near 1.")
+        return "\n".join(lines)
