@@ -24,11 +24,21 @@ BUILTINS: dict[str, str] = {
     "or": "perceptron:OrGate",
     "nand": "perceptron:NandGate",
     "xor": "perceptron:Xor",
+    "optimizers": "optimizers:Optimizers",
+    "mnist": "mnist:Mnist",
+    "gd": "gradient_descent:GradientDescent",
+    "linreg": "linear_regression:LinearRegression",
+    "multivar": "linear_regression:MultivariableRegression",
+    "vanishing": "vanishing:Vanishing",
 }
 
 ALIASES: dict[str, str] = {
     "perceptron": "and",
     "mlp": "xor",
+    "race": "optimizers",
+    "cnn": "mnist",
+    "gradient-descent": "gd",
+    "multivariable": "multivar",
 }
 
 

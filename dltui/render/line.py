@@ -17,13 +17,15 @@ from typing import Any
 
 import numpy as np
 import plotext as plt
-from rich.text import Text
+from rich.style import Style
+from rich.text import Span, Text
 
 from .colors import DIM, SERIES, shade
 from .text import fit, fmt_num, message
 
 PLOT_LOCK = threading.Lock()
 SPARKS = "▁▂▃▄▅▆▇█"
+BOLD = Style(bold=True)
 
 
 def rgb(color: str) -> tuple[int, int, int]:
@@ -73,7 +75,7 @@ def nice_ticks(lo: float, hi: float, count: int) -> np.ndarray:
     mag = 10 ** np.floor(np.log10(raw))
     step = mag * min((1, 2, 5, 10), key=lambda s: abs((hi - lo) / (s * mag) - count))
     ticks = np.arange(np.ceil(lo / step) * step, hi + step * 1e-9, step)
-    return np.round(ticks, 12)
+    return np.round(ticks, 12) + 0.0  # + 0.0 turns -0.0 into 0.0
 
 
 def _clean(steps: Any, values: Any, logy: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -159,7 +161,7 @@ def render_line(data: dict[str, Any], width: int, height: int, *, logy: bool = F
             if smooth:
                 color, label = SERIES[i % len(SERIES)], (name if len(series) > 1 else None)
                 xt, yt = decimate(x, tf(trend), width, envelope=False)
-                plt.plot(xt, yt, marker="braille", color=rgb(color), style="bold", label=label)
+                plt.plot(xt, yt, marker="braille", color=rgb(color), label=label)
         for step, label in _events(data, xmin, xmax):
             plt.vline(step, color=rgb(DIM))
             plt.text(label, step, yhi, color=rgb("#e0e0e0"), alignment="left")
@@ -178,4 +180,15 @@ def render_line(data: dict[str, Any], width: int, height: int, *, logy: bool = F
         if height >= 10:
             plt.title(title + ("  (log y)" if logy else ""))
         out = plt.build()
-    return fit(Text.from_ansi(out), width, height)
+    return fit(_embolden(Text.from_ansi(out), SERIES if smooth else ()), width, height)
+
+
+def _embolden(text: Text, colors: tuple[str, ...]) -> Text:
+    """Make cells drawn in one of `colors` bold (plotext ignores `style` for braille lines)."""
+    bold = {c.lower() for c in colors}
+    for i, span in enumerate(text.spans):
+        style = span.style
+        if isinstance(style, Style) and style.color and style.color.triplet:
+            if style.color.triplet.hex in bold:
+                text.spans[i] = Span(span.start, span.end, style + BOLD)
+    return text

@@ -50,7 +50,8 @@ class DltuiApp(App[int]):
         Binding("l", "log", "Log y"),
         Binding("s", "save", "SVG"),
         Binding("question_mark", "help", "Help", key_display="?"),
-        Binding("q,ctrl+c", "quit", "Quit", priority=True),
+        Binding("q", "quit", "Quit"),
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
     ]
 
     def __init__(self, engine: Any, run_to_limit: bool = False, screenshot: str | None = None):

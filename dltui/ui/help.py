@@ -44,6 +44,8 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         keys = Table.grid(padding=(0, 2))
+        keys.add_column(min_width=6)
+        keys.add_column()
         for key, what in KEYS:
             keys.add_row(Text(key, style="bold"), Text(what))
         params = Table(box=None, padding=(0, 1), header_style="bold")

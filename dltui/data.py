@@ -1,0 +1,305 @@
+"""Datasets for the CNN lab: the IDX reader, where MNIST is looked for, its download, digits.
+
+No UI and no torch here (numpy only; scikit-learn lazily for `digits`), so `dltui data` is quick.
+
+    read_idx(path)            an IDX file (gzip or raw) as a numpy array, validated
+    write_idx(path, array)    the reverse (tests and tools make small IDX files with it)
+    search_dirs(name, dir)    where the four files are looked for, in order
+    load(name, dir)           (train_x, train_y, test_x, test_y) as uint8 / int64 arrays
+    download(name, dir)       the four files from the published mirrors, MD5-checked, atomic
+    load_digits()             scikit-learn's 8×8 digits, a fixed split (no network at all)
+    cmd_data(name, dir)       the `dltui data mnist|fashion-mnist` command
+
+Search order for the files: `--set data_dir=DIR`, `$DLTUI_DATA`, the user cache directory
+(`$XDG_CACHE_HOME/dltui` or `~/.cache/dltui`), then `./MNIST_data`, the root the course's lab
+code gives torchvision. In each root both the files themselves and torchvision's layout
+(`MNIST/raw/`, `FashionMNIST/raw/`) are accepted, so a student who ran the lab needs no second
+download. Every problem is a `DataError` (a UsageError: one line, exit 2) naming the file.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import struct
+import sys
+import tempfile
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, Callable
+
+import numpy as np
+
+from dltui.params import UsageError
+
+
+class DataError(UsageError):
+    """Missing, damaged or undownloadable data: one line saying which file and what to do."""
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str
+    title: str
+    folder: str
+    """torchvision's folder name: ROOT/<folder>/raw/."""
+    mirrors: tuple[str, ...]
+    md5: dict[str, str]
+    """File name -> published MD5 (torchvision's `resources`)."""
+    classes: tuple[str, ...]
+
+
+FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+         "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+
+DATASETS: dict[str, Dataset] = {
+    "mnist": Dataset(
+        "mnist", "MNIST", "MNIST",
+        ("https://ossci-datasets.s3.amazonaws.com/mnist/",
+         "https://storage.googleapis.com/cvdf-datasets/mnist/"),
+        {"train-images-idx3-ubyte.gz": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
+         "train-labels-idx1-ubyte.gz": "d53e105ee54ea40749a09fcbcd1e9432",
+         "t10k-images-idx3-ubyte.gz": "9fb629c4189551a2d022fa330f9573f3",
+         "t10k-labels-idx1-ubyte.gz": "ec29112dd5afa0611ce80d1b7f02629c"},
+        tuple("0123456789"),
+    ),
+    "fashion-mnist": Dataset(
+        "fashion-mnist", "Fashion-MNIST", "FashionMNIST",
+        ("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+         "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/"),
+        {"train-images-idx3-ubyte.gz": "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
+         "train-labels-idx1-ubyte.gz": "25c81989df183df01b3e8a0aad5dffbe",
+         "t10k-images-idx3-ubyte.gz": "bef4ecab320f06d8554ea6380940ec79",
+         "t10k-labels-idx1-ubyte.gz": "bb300cfdad3c16e7a12a480ee83cd310"},
+        ("T-shirt", "Trouser", "Pullover", "Dress", "Coat",
+         "Sandal", "Shirt", "Sneaker", "Bag", "Boot"),
+    ),
+}
+
+# IDX type codes (the third byte of the magic number) -> numpy dtype (big-endian on disk).
+IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+
+
+# -- the IDX format ------------------------------------------------------------------------
+def read_idx(path: str | Path) -> np.ndarray:
+    """An IDX file (`.gz` or raw) as a numpy array; DataError if it is not a whole IDX file."""
+    path = Path(path)
+    try:
+        with (gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")) as f:
+            raw = f.read()
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        raise DataError(f"cannot read {path}: {exc} (delete it and run 'dltui data')") from None
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in IDX_TYPES:
+        raise DataError(f"{path} is not an IDX file (wrong magic number "
+                        f"{raw[:4].hex() or 'none'}); delete it and run 'dltui data'")
+    ndim = raw[3]
+    header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise DataError(f"{path} is truncated (header cut short); delete it and run 'dltui data'")
+    shape = struct.unpack(f">{ndim}I", raw[4:header])
+    dtype = np.dtype(IDX_TYPES[raw[2]])
+    expected = header + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    if len(raw) != expected:
+        what = "truncated" if len(raw) < expected else "longer than its header says"
+        raise DataError(f"{path} is {what} ({len(raw)} bytes, expected {expected}); "
+                        "delete it and run 'dltui data'")
+    return np.frombuffer(raw, dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
+
+
+def write_idx(path: str | Path, array: np.ndarray) -> None:
+    """Write `array` as an IDX file (gzip-compressed when the name ends in .gz)."""
+    array = np.asarray(array)
+    codes = {np.dtype(v).newbyteorder("=") if np.dtype(v).itemsize > 1 else np.dtype(v): k
+             for k, v in IDX_TYPES.items()}
+    if array.dtype not in codes:
+        raise ValueError(f"IDX cannot hold {array.dtype}")
+    code = codes[array.dtype]
+    body = bytes([0, 0, code, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
+    body += array.astype(IDX_TYPES[code]).tobytes()
+    path = Path(path)
+    with (gzip.open(path, "wb") if path.suffix == ".gz" else open(path, "wb")) as f:
+        f.write(body)
+
+
+def md5(path: str | Path) -> str:
+    digest = hashlib.md5(usedforsecurity=False)
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+# -- where the files are -------------------------------------------------------------------
+def dataset(name: str) -> Dataset:
+    if name not in DATASETS:
+        raise DataError(f"unknown dataset {name!r}; choose one of: {', '.join(DATASETS)}")
+    return DATASETS[name]
+
+
+def cache_root() -> Path:
+    """The user cache directory: $XDG_CACHE_HOME/dltui, or ~/.cache/dltui."""
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "dltui"
+
+
+def search_dirs(name: str, data_dir: str | None = None) -> list[Path]:
+    """Folders that may hold the four files, in the order they are tried."""
+    folder = dataset(name).folder
+    dirs: list[Path] = []
+    for root in (data_dir, os.environ.get("DLTUI_DATA")):
+        if root:
+            dirs += [Path(root).expanduser(), Path(root).expanduser() / folder / "raw"]
+    dirs.append(cache_root() / folder / "raw")
+    dirs.append(Path("MNIST_data") / folder / "raw")
+    return dirs
+
+
+def _file(directory: Path, stem: str) -> Path | None:
+    for candidate in (directory / f"{stem}.gz", directory / stem):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def find(name: str, data_dir: str | None = None) -> list[Path] | None:
+    """The four files (gz preferred, raw accepted) from the first folder holding all four."""
+    for directory in search_dirs(name, data_dir):
+        files = [_file(directory, stem) for stem in FILES]
+        if all(files):
+            return files  # type: ignore[return-value]
+    return None
+
+
+def not_found_message(name: str, data_dir: str | None = None) -> str:
+    looked = ", ".join(str(d) for d in search_dirs(name, data_dir))
+    return (f"{dataset(name).title} not found (looked in {looked}); download it with "
+            f"'dltui data {name}', point to your copy with --set data_dir=DIR, or train "
+            "offline on scikit-learn's digits with --set dataset=digits")
+
+
+def load(name: str, data_dir: str | None = None):
+    """(train_x, train_y, test_x, test_y): uint8 (n, 28, 28) images and int64 labels."""
+    files = find(name, data_dir)
+    if files is None:
+        raise DataError(not_found_message(name, data_dir))
+    train_x, train_y, test_x, test_y = (read_idx(f) for f in files)
+    for images, labels, img_file in ((train_x, train_y, files[0]), (test_x, test_y, files[2])):
+        if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
+            raise DataError(f"{img_file}: {images.shape} images do not match "
+                            f"{labels.shape} labels; delete the files and run 'dltui data {name}'")
+    return train_x, train_y.astype(np.int64), test_x, test_y.astype(np.int64)
+
+
+# -- download ------------------------------------------------------------------------------
+Opener = Callable[..., Any]
+
+
+def _progress(label: str, done: int, total: int | None, err: IO[str]) -> None:
+    if total:
+        filled = int(30 * done / total)
+        bar = "█" * filled + "·" * (30 - filled)
+        err.write(f"\r  {label:<28} {bar} {100 * done / total:5.1f}% of {total / 1e6:.1f} MB")
+    else:
+        err.write(f"\r  {label:<28} {done / 1e6:.1f} MB")
+    err.flush()
+
+
+def _fetch(url: str, target: Path, opener: Opener, err: IO[str]) -> None:
+    """Stream `url` into a temp file next to `target`, then os.replace it into place."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as out, opener(url, timeout=30) as response:
+            total = response.headers.get("Content-Length") if hasattr(response, "headers") else None
+            total = int(total) if total else None
+            done = 0
+            while chunk := response.read(1 << 16):
+                out.write(chunk)
+                done += len(chunk)
+                _progress(target.name, done, total, err)
+        err.write("\n")
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def download(name: str, data_dir: str | None = None, opener: Opener | None = None,
+             err: IO[str] | None = None) -> Path:
+    """Fetch the four files into ROOT/<folder>/raw (ROOT: data_dir, $DLTUI_DATA or the cache),
+    trying each mirror in turn and checking the published MD5s. Files already there and
+    intact are kept. Returns the folder."""
+    info = dataset(name)
+    opener = opener or urllib.request.urlopen
+    err = err or sys.stderr
+    root = Path(data_dir or os.environ.get("DLTUI_DATA") or cache_root()).expanduser()
+    folder = root / info.folder / "raw"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DataError(f"cannot create {folder}: {exc.strerror}") from None
+    for file_name, checksum in info.md5.items():
+        target = folder / file_name
+        if target.is_file() and md5(target) == checksum:
+            continue
+        failures = []
+        for mirror in info.mirrors:
+            try:
+                _fetch(mirror + file_name, target, opener, err)
+            except OSError as exc:  # URLError, HTTPError, timeouts, disk errors
+                failures.append(f"{mirror}: {getattr(exc, 'reason', exc)}")
+                continue
+            if md5(target) == checksum:
+                break
+            target.unlink()
+            failures.append(f"{mirror}: checksum mismatch (expected MD5 {checksum})")
+        else:
+            raise DataError(f"could not download {file_name} ({'; '.join(failures)}); "
+                            f"copy the files into {folder} by hand, or use --set dataset=digits")
+    return folder
+
+
+def verify(name: str, files: list[Path]) -> None:
+    """Check the published MD5 of every .gz file among `files` (raw files: their structure)."""
+    checksums = dataset(name).md5
+    for path in files:
+        if path.suffix == ".gz":
+            if md5(path) != checksums[path.name]:
+                raise DataError(f"{path} has the wrong checksum (expected MD5 "
+                                f"{checksums[path.name]}); delete it and run 'dltui data {name}'")
+        else:
+            read_idx(path)
+
+
+def cmd_data(name: str, data_dir: str | None = None) -> int:
+    """`dltui data NAME [--dir DIR]`: make sure the dataset is on disk; say where it is."""
+    info = dataset(name)
+    files = find(name, data_dir)
+    if files is not None:
+        verify(name, files)
+        print(f"{info.title} is already in {files[0].parent} (checksums verified)")
+        return 0
+    folder = download(name, data_dir)
+    print(f"{info.title} downloaded to {folder}")
+    return 0
+
+
+# -- scikit-learn's digits: the offline dataset ---------------------------------------------
+DIGITS_TRAIN = 1500
+"""1500 of the 1797 digits train, the other 297 test (a fixed shuffle, numpy seed 0)."""
+
+
+def load_digits():
+    """(train_x, train_y, test_x, test_y): float (n, 8, 8) in [0, 1] and int64 labels."""
+    try:
+        from sklearn.datasets import load_digits as sk_load_digits
+    except ImportError:
+        raise DataError("dataset=digits needs scikit-learn: pip install 'dltui[digits]' "
+                        "(or pip install scikit-learn)") from None
+    digits = sk_load_digits()
+    images = (digits.images / 16.0).astype(np.float32)
+    labels = digits.target.astype(np.int64)
+    order = np.random.default_rng(0).permutation(len(labels))
+    train, test = order[:DIGITS_TRAIN], order[DIGITS_TRAIN:]
+    return images[train], labels[train], images[test], labels[test]

@@ -1,0 +1,104 @@
+"""The UI driven by a pilot: keys do what the footer says, screens show the right panels."""
+
+from __future__ import annotations
+
+from conftest import make_app, wait_for_step
+
+from dltui.ui.help import HelpScreen
+from dltui.ui.panel import PanelWidget
+
+
+async def test_pause_step_reset_and_lr_keys():
+    app = make_app("xor", steps=10001, run_to_limit=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for_step(pilot, 0)
+        assert app.frame.status == "paused"
+        await pilot.press("n")
+        await wait_for_step(pilot, 1)
+        assert app.frame.step == 1
+        await pilot.press("N")
+        await wait_for_step(pilot, 11)
+        assert app.frame.step == 11
+        await pilot.press("right")
+        await wait_for_step(pilot, 12)
+        await pilot.pause(0.2)
+        assert app.frame.step == 12  # paused: nothing moves by itself
+        await pilot.press("left_square_bracket")
+        await pilot.pause(0.2)
+        assert app.frame.params["lr"] == 0.5
+        assert app.frame.events[-1] == (12, "lr=0.5")
+        await pilot.press("right_square_bracket", "right_square_bracket")
+        await pilot.pause(0.2)
+        assert app.frame.params["lr"] == 2.0
+        await pilot.press("r")
+        await pilot.pause(0.2)
+        assert app.frame.step == 0
+
+
+async def test_space_runs_and_pauses():
+    app = make_app("xor", steps=10001, run_to_limit=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for_step(pilot, 0)
+        await pilot.press("space")
+        await wait_for_step(pilot, 5)
+        await pilot.press("space")
+        await pilot.pause(0.2)
+        stopped = app.frame.step
+        assert app.frame.status == "paused"
+        await pilot.pause(0.3)
+        assert app.frame.step == stopped
+
+
+async def test_panels_follow_the_scenario_declaration_and_help_lists_params():
+    app = make_app("xor", steps=20)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for_step(pilot, 20)
+        titles = [str(p.border_title) for p in app.query(PanelWidget)]
+        assert titles[0].startswith("Decision boundary")
+        assert {"Loss (BCE)", "Truth table", "The math of the next step"} <= set(titles)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_divergence_pauses_and_says_where():
+    app = make_app("xor", steps=100, sets=("lr=1e6",), run_to_limit=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for_step(pilot, 0)
+        await pilot.press("space")
+        await wait_for_step(pilot, 2)
+        await pilot.pause(0.2)
+        assert app.frame.status == "diverged"
+        header = str(app.query_one("#header").render())
+        assert "diverged at step 2" in header
+
+
+def test_too_small_terminal_snapshot(snap_compare):
+    app = make_app("xor", steps=5)
+    assert snap_compare(app, terminal_size=(60, 16))
+
+
+def test_help_screen_snapshot(snap_compare):
+    app = make_app("xor", steps=5)
+
+    async def open_help(pilot):
+        await wait_for_step(pilot, 5)
+        await pilot.press("question_mark")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(120, 40), run_before=open_help)
+
+
+def test_xor_snapshot(snap_scenario):
+    assert snap_scenario("xor", 3000)
+
+
+def test_single_layer_xor_snapshot(snap_scenario):
+    assert snap_scenario("xor", 1500, "hidden=0")
+
+
+def test_and_snapshot(snap_scenario):
+    assert snap_scenario("and", 500)
