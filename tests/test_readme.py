@@ -1,0 +1,31 @@
+"""The README's promises: its scenario example runs, and its commands are the ones CI runs."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from dltui.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_write_your_own_scenario_example_runs_and_learns(tmp_path, capsys):
+    section = README.split("## Write your own scenario", 1)[1]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    path = tmp_path / "my_scenario.py"
+    path.write_text(code)
+    assert main(["run", str(path), "--headless", "--jsonl", "-", "--every", "100"]) == 0
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["step"] for r in records] == [100, 200, 300]
+    assert records[-1]["loss"] < 1e-4
+    assert abs(records[-1]["w"] - 2) < 0.01 and abs(records[-1]["b"] - 1) < 0.01
+
+
+def test_ci_runs_the_readme_commands():
+    ci = (ROOT / ".ci" / "run").read_text()
+    for command in re.findall(r"```sh\n(.*?)\n```", README.split("## Quick start")[1])[:2]:
+        install = command.split(" && dltui run")[0]
+        assert install in ci, f"{install!r} is not what .ci/run runs"
