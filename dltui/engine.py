@@ -132,10 +132,14 @@ class Runner:
             return
         pending, self._pending = self._pending, []
         tensors = [v for _, m in pending for v in m.values() if isinstance(v, torch.Tensor)]
-        if tensors:
+        if self.device.type == "cpu":
+            flat = [float(t) for t in tensors]  # no transfer to batch: skip the stacking
+        elif tensors:
             dtype = torch.float32 if self.device.type == "mps" else torch.float64
             flat = torch.stack([t.detach().reshape(()).to(dtype) for t in tensors]).cpu().tolist()
-        it = iter(flat if tensors else ())
+        else:
+            flat = []
+        it = iter(flat)
         for step, metrics in pending:
             values = {
                 k: (next(it) if isinstance(v, torch.Tensor) else float(v))
