@@ -16,7 +16,8 @@ Options (keyword arguments; unknown ones are ignored, so a panel's options can b
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from rich.text import Text
 
@@ -45,8 +46,9 @@ RENDERERS: dict[str, Renderer] = {
 }
 
 
-def render(kind: str, data: dict[str, Any], width: int, height: int,
-           options: dict[str, Any] | None = None) -> Text:  # fmt: skip
+def render(
+    kind: str, data: dict[str, Any], width: int, height: int, options: dict[str, Any] | None = None
+) -> Text:
     """Draw panel data of `kind` at width × height cells.
 
     Raises ValueError for an unknown kind. A renderer that fails on malformed data does not
@@ -59,6 +61,7 @@ def render(kind: str, data: dict[str, Any], width: int, height: int,
     width, height = max(0, int(width)), max(0, int(height))
     try:
         return fn(data if isinstance(data, dict) else {}, width, height, **(options or {}))
-    except Exception as exc:  # noqa: BLE001 - a bad frame must not kill the UI
-        return fit(Text(f"{kind}: cannot draw: {type(exc).__name__}: {exc}", style="red"),
-                   width, height)  # fmt: skip
+    except Exception as exc:
+        return fit(
+            Text(f"{kind}: cannot draw: {type(exc).__name__}: {exc}", style="red"), width, height
+        )

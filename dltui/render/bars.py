@@ -2,10 +2,11 @@
 
 `render_bars(data, width, height, *, log=None)` with data {"labels": [str], "series": [(name,
 (n,) values)], "log": bool, "unit": str}: one row per label (label left, value right, e.g.
-1.2e-06; the unit goes in the legend line), several series as adjacent bars per label in the series colours with a legend line.
-With log the bar length is ∝ log10(value) from a decade below the smallest positive value to the
-largest, so 1e-8 and 1e-1 are both visible; otherwise ∝ |value| (negative values in a paler
-shade). Eighth-blocks give sub-cell resolution. A `log` keyword overrides the data's key.
+1.2e-06), several series as adjacent bars per label in the series colours, and a legend line
+(series names, unit, "log scale"). With log the bar length is ∝ log10(value) from a decade
+below the smallest positive value to the largest, so 1e-8 and 1e-1 are both visible; otherwise
+∝ |value| (negative values in a paler shade). Eighth-blocks give sub-cell resolution.
+A `log` keyword overrides the data's key.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ EIGHTHS = " ▏▎▍▌▋▊▉"
 
 def bar(fraction: float, cells: int) -> str:
     """A bar of `fraction` × `cells` cells drawn in eighth-blocks (at least ▏ when > 0)."""
-    eighths = int(round(min(max(fraction, 0.0), 1.0) * cells * 8))
+    eighths = round(min(max(fraction, 0.0), 1.0) * cells * 8)
     if fraction > 0:
         eighths = max(eighths, 1)
     return "█" * (eighths // 8) + (EIGHTHS[eighths % 8] if eighths % 8 else "")
@@ -47,8 +48,9 @@ def _fractions(values: np.ndarray, log: bool) -> np.ndarray:
     return out
 
 
-def render_bars(data: dict[str, Any], width: int, height: int, *, log: bool | None = None,
-                **_: Any) -> Text:  # fmt: skip
+def render_bars(
+    data: dict[str, Any], width: int, height: int, *, log: bool | None = None, **_: Any
+) -> Text:
     """Labelled horizontal bars, one per label and series, with values and a legend."""
     data = data or {}
     log = bool(data.get("log")) if log is None else bool(log)

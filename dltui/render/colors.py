@@ -13,8 +13,8 @@ Provides:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
-from typing import Sequence
 
 import numpy as np
 from rich.cells import cell_len
@@ -54,9 +54,18 @@ def luminance(color: str) -> float:
 
 DIVERGING = ramp([(33, 102, 196), (70, 140, 220), (52, 52, 60), (225, 90, 60), (196, 30, 30)])
 SEQUENTIAL = ramp(  # viridis, sampled
-    [(68, 1, 84), (71, 44, 122), (59, 81, 139), (44, 113, 142), (33, 144, 141),
-     (39, 173, 129), (92, 200, 99), (170, 220, 50), (253, 231, 37)]
-)  # fmt: skip
+    [
+        (68, 1, 84),
+        (71, 44, 122),
+        (59, 81, 139),
+        (44, 113, 142),
+        (33, 144, 141),
+        (39, 173, 129),
+        (92, 200, 99),
+        (170, 220, 50),
+        (253, 231, 37),
+    ]
+)
 GREY = ramp([(0, 0, 0), (255, 255, 255)])
 SERIES = ("#4fc3f7", "#ffb74d", "#81c784", "#f06292", "#ba68c8", "#fff176", "#4db6ac", "#e57373")
 CLASS_COLORS = ("#7fdbff", "#ffd54f")
@@ -67,10 +76,10 @@ DIM = "#8a8a8a"
 
 
 def class_color(label: int) -> str:
-    """The glyph colour of class `label`."""
-    if label in (0, 1):
-        return CLASS_COLORS[label]
-    return SERIES[(label - 2) % len(SERIES) + 2]
+    """The glyph colour of class `label` (0 and -1 alike, so ±1 labels work too)."""
+    if label <= 1:
+        return CLASS_COLORS[max(label, 0)]
+    return SERIES[(label - 2) % (len(SERIES) - 2) + 2]
 
 
 def quantize(values: np.ndarray, lo: float, hi: float, n: int = LEVELS) -> np.ndarray:
@@ -141,8 +150,16 @@ class Canvas:
         self.bg[box] = np.where(top < 0, -1, bottom)
         self.bold[box] = False
 
-    def text(self, row: int, col: int, s: str, fg: str | None = None, bg: str | None = None,
-             bold: bool = False, keep_bg: bool = False) -> int:  # fmt: skip
+    def text(
+        self,
+        row: int,
+        col: int,
+        s: str,
+        fg: str | None = None,
+        bg: str | None = None,
+        bold: bool = False,
+        keep_bg: bool = False,
+    ) -> int:
         """Write `s` at (row, col), cropped to the canvas; returns the number of cells written.
 
         keep_bg keeps each cell's background (a glyph over a field), otherwise `bg` is set.
@@ -164,7 +181,7 @@ class Canvas:
         return len(s)
 
     def to_text(self) -> Text:
-        """All cells as one Text: `height` lines of exactly `width` cells, styles run-length coded."""
+        """All cells as one Text: `height` lines of `width` cells, styles run-length coded."""
         h, w = self.height, self.width
         if h == 0 or w == 0:
             return Text("\n" * max(0, h - 1), end="")

@@ -22,7 +22,8 @@ from .line import PLOT_LOCK, nice_ticks, rgb
 from .text import fit, fmt_num, message
 
 CURVE, TANGENT, TRAIL = "#4fc3f7", "#ffb74d", "#9e9e9e"
-MAX_TRAIL = 40
+MAX_TRAIL = 40  # earlier points drawn as dots ...
+MAX_LINKED = 12  # ... the last ones joined by lines (plotext rasterises lines slowly)
 
 
 def clip_segment(p: np.ndarray, q: np.ndarray, box: tuple) -> tuple | None:
@@ -43,6 +44,20 @@ def clip_segment(p: np.ndarray, q: np.ndarray, box: tuple) -> tuple | None:
     if t0 > t1:
         return None
     return p + t0 * d, p + t1 * d
+
+
+def _chains(points: np.ndarray, box: tuple) -> list[np.ndarray]:
+    """The polyline through `points` clipped to box, as runs of connected points."""
+    chains: list[list[np.ndarray]] = []
+    for p, q in zip(points[:-1], points[1:]):
+        seg = clip_segment(p, q, box)
+        if seg is None:
+            continue
+        if chains and np.array_equal(chains[-1][-1], seg[0]):
+            chains[-1].append(seg[1])
+        else:
+            chains.append(list(seg))
+    return [np.array(c) for c in chains]
 
 
 def _num(data: dict, key: str) -> float:
@@ -92,12 +107,10 @@ def render_curve1d(data: dict[str, Any], width: int, height: int, **_: Any) -> T
         plt.limitsize(False, False)
         plt.plotsize(width, height)
         plt.theme("pro")
-        plt.plot(list(x), list(y), marker="braille", color=rgb(CURVE))
-        for p, q in zip(trail[:-1], trail[1:]):
-            seg = clip_segment(p, q, box)
-            if seg is not None:
-                plt.plot([seg[0][0], seg[1][0]], [seg[0][1], seg[1][1]], marker="braille",
-                         color=rgb(TRAIL))  # fmt: skip
+        keep = np.linspace(0, x.size - 1, min(x.size, 2 * width)).astype(int)
+        plt.plot(list(x[keep]), list(y[keep]), marker="braille", color=rgb(CURVE))
+        for chain in _chains(trail[-MAX_LINKED:], box):  # one plot call per visible run
+            plt.plot(list(chain[:, 0]), list(chain[:, 1]), marker="braille", color=rgb(TRAIL))
         dots = trail[:-1][(trail[:-1, 0] >= x0) & (trail[:-1, 0] <= x1)] if len(trail) else trail
         dots = dots[(dots[:, 1] >= box[2]) & (dots[:, 1] <= box[3])]
         if len(dots):
@@ -107,8 +120,12 @@ def render_curve1d(data: dict[str, Any], width: int, height: int, **_: Any) -> T
             tangent = np.array([w - s, cost - slope * s]), np.array([w + s, cost + slope * s])
             seg = clip_segment(*tangent, box)
             if seg is not None:
-                plt.plot([seg[0][0], seg[1][0]], [seg[0][1], seg[1][1]], marker="braille",
-                         color=rgb(TANGENT))  # fmt: skip
+                plt.plot(
+                    [seg[0][0], seg[1][0]],
+                    [seg[0][1], seg[1][1]],
+                    marker="braille",
+                    color=rgb(TANGENT),
+                )
         if inside:
             plt.scatter([w], [cost], marker="●", color=rgb(MARKER), style="bold")
         xt = nice_ticks(x0, x1, max(2, width // 14))

@@ -17,11 +17,33 @@ from typing import Any
 import numpy as np
 from rich.text import Text
 
-from .colors import (BOUNDARY, DIM, DIVERGING, LEVELS, MARKER, SEQUENTIAL, SERIES, Canvas,
-                     class_color, luminance, quantize, quantize_diverging, shade)  # fmt: skip
+from .colors import (
+    BOUNDARY,
+    DIM,
+    DIVERGING,
+    LEVELS,
+    MARKER,
+    SEQUENTIAL,
+    SERIES,
+    Canvas,
+    class_color,
+    luminance,
+    quantize,
+    quantize_diverging,
+    shade,
+)
 from .text import fmt_num, message
 
 DEFAULT_LEVELS = 8
+
+
+def _number(v: Any) -> float | None:
+    """A finite float, or None."""
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return f if np.isfinite(f) else None
 
 
 def _axis(a: Any, n: int) -> np.ndarray:
@@ -114,14 +136,14 @@ def render_field2d(data: dict[str, Any], width: int, height: int, **options: Any
     zs = _resample(z, x, y, 2 * rows, cols)
     fin = z[np.isfinite(z)]
     zmin, zmax = float(fin.min()), float(fin.max())
-    log, boundary = bool(d.get("log")), d.get("boundary")
+    log, boundary = bool(d.get("log")), _number(d.get("boundary"))
     eps = max((zmax - zmin) * 1e-3, 1e-12)
     with np.errstate(invalid="ignore", divide="ignore"):
         v = np.log10(np.maximum(zs - zmin, 0) + eps) if log else zs
     vfin = v[np.isfinite(v)]
     lo, hi = (float(vfin.min()), float(vfin.max())) if vfin.size else (0.0, 1.0)
     if d.get("diverging"):
-        centre = float(boundary) if boundary is not None and np.isfinite(boundary) else 0.0
+        centre = boundary if boundary is not None else 0.0
         pix = quantize_diverging(zs, centre, float(np.nanmax(np.abs(fin - centre))))
     else:
         pix = quantize(v, lo, hi)
@@ -136,7 +158,7 @@ def render_field2d(data: dict[str, Any], width: int, height: int, **options: Any
         band = np.searchsorted(levels, np.nan_to_num(v, nan=-np.inf))
         line = _edges(band) & (pix >= 0)
         pix[line] = to_contrast[pix[line]]
-    if boundary is not None and np.isfinite(boundary):
+    if boundary is not None:
         side = np.where(np.isfinite(zs), zs >= boundary, -1)
         pix[_edges(side) & np.isfinite(zs)] = canvas.color(BOUNDARY)
     canvas.pixels(0, 0, pix)
@@ -157,7 +179,7 @@ def render_field2d(data: dict[str, Any], width: int, height: int, **options: Any
     # trajectories: dotted path, bold current position; markers on top
     heads = []
     for i, item in enumerate(trajectories):
-        name, path = (item if isinstance(item, (tuple, list)) and len(item) == 2 else ("", item))
+        name, path = item if isinstance(item, (tuple, list)) and len(item) == 2 else ("", item)
         color = SERIES[i % len(SERIES)]
         tp = _to_pixels(path, x, y, 2 * rows, cols) if np.size(path) else np.zeros((0, 2))
         r, c = _path_cells(tp, cols, rows)
@@ -169,7 +191,7 @@ def render_field2d(data: dict[str, Any], width: int, height: int, **options: Any
             if 0 <= pc < cols and 0 <= pr < 2 * rows:
                 canvas.text(int(pr) // 2, int(pc), "◆", fg=color, bold=True, keep_bg=True)
     for item in markers:
-        if len(item) >= 3:
+        if isinstance(item, (tuple, list)) and len(item) >= 3:
             mp = _to_pixels([item[1], item[2]], x, y, 2 * rows, cols)[0]
             if np.isfinite(mp).all() and 0 <= mp[0] < cols and 0 <= mp[1] < 2 * rows:
                 canvas.text(int(mp[1]) // 2, int(mp[0]), "★", fg=MARKER, bold=True, keep_bg=True)
@@ -178,14 +200,17 @@ def render_field2d(data: dict[str, Any], width: int, height: int, **options: Any
     row = rows
     if footer == 2:
         col = 0
-        entries = [("◆ ", n, c) for n, c, _ in heads] + [("★ ", str(m[0]), MARKER) for m in markers]
+        names = [str(m[0]) for m in markers if isinstance(m, (tuple, list)) and m]
+        entries = [("◆ ", n, c) for n, c, _ in heads] + [("★ ", n, MARKER) for n in names]
         for glyph, name, color in entries:
             col += canvas.text(row, col, glyph, fg=color, bold=True)
             col += canvas.text(row, col, f"{name}  ", fg="#d0d0d0")
         row += 1
     if footer:
         scale = "log z" if log else "z"
-        axes = (f"x∈[{fmt_num(x[0], 3)},{fmt_num(x[-1], 3)}] y∈[{fmt_num(y[0], 3)},"
-                f"{fmt_num(y[-1], 3)}] {scale}∈[{fmt_num(zmin, 3)},{fmt_num(zmax, 3)}]")  # fmt: skip
+        axes = (
+            f"x∈[{fmt_num(x[0], 3)},{fmt_num(x[-1], 3)}] y∈[{fmt_num(y[0], 3)},"
+            f"{fmt_num(y[-1], 3)}] {scale}∈[{fmt_num(zmin, 3)},{fmt_num(zmax, 3)}]"
+        )
         canvas.text(row, 0, axes, fg=DIM)
     return canvas.to_text()

@@ -3,9 +3,10 @@
 `render_heatmap(data, width, height)` with data {"matrices": [(title, (r, c) array)],
 "row_labels": [...], "col_labels": [...]} lays the matrices out in the grid (side by side or
 stacked) that gives them the most room. Each gets a title line "title ±max" and a blue → grey →
-red map centred on 0 scaled to its own largest |value|. When every cell gets at least 7
-characters the values are printed on their colour ("+1.234", with row/column labels);
-otherwise each element is a block of half-block pixels (large matrices are subsampled).
+red map centred on 0 scaled to its own largest |value|. When every cell gets 8 characters the
+values are printed on their colour ("+1.234", integers as integers); otherwise each element is
+a block of half-block pixels (large matrices are subsampled). Labels are shown on the matrices
+whose shape they match.
 """
 
 from __future__ import annotations
@@ -69,15 +70,25 @@ def _layout(mats: list, width: int, height: int, label_w: int, header: int) -> t
     return best[1:] if best else (1, len(mats), width, max(height // len(mats) - 1, 0))
 
 
-def _draw_numbers(cv: Canvas, top: int, left: int, m: np.ndarray, idx: np.ndarray,
-                  rows: list[str], cols: list[str], label_w: int, cw: int) -> None:  # fmt: skip
+def _draw_numbers(
+    cv: Canvas,
+    top: int,
+    left: int,
+    m: np.ndarray,
+    idx: np.ndarray,
+    rows: list[str],
+    cols: list[str],
+    label_w: int,
+    cw: int,
+) -> None:
     """Values printed on their colours, with optional labels."""
     fin = m[np.isfinite(m)]
     integers = bool(fin.size) and bool(np.all(fin == np.round(fin)))
     if cols:
         for j in range(m.shape[1]):
-            cv.text(top, left + label_w + j * cw, f"{cols[j % len(cols)][: cw - 2]:>{cw - 1}}",
-                    fg=DIM)  # fmt: skip
+            cv.text(
+                top, left + label_w + j * cw, f"{cols[j % len(cols)][: cw - 2]:>{cw - 1}}", fg=DIM
+            )
         top += 1
     for i in range(m.shape[0]):
         if rows:
@@ -89,8 +100,9 @@ def _draw_numbers(cv: Canvas, top: int, left: int, m: np.ndarray, idx: np.ndarra
             cv.text(top + i, left + label_w + j * cw, f"{value:>{cw - 1}} ", fg, bg)
 
 
-def _draw_pixels(cv: Canvas, top: int, left: int, tw: int, th: int, idx: np.ndarray,
-                 rows: list[str]) -> None:  # fmt: skip
+def _draw_pixels(
+    cv: Canvas, top: int, left: int, tw: int, th: int, idx: np.ndarray, rows: list[str]
+) -> None:
     """Each element as a block of pixels; rows/cols subsampled when the matrix is larger."""
     r, c = idx.shape
     ph, pw = max(1, 2 * th // r), max(1, tw // c)
@@ -131,9 +143,11 @@ def render_heatmap(data: dict[str, Any], width: int, height: int, **_: Any) -> T
         idx = quantize_diverging(m, 0.0, vmax).astype(np.int32)
         if th < 1:
             continue
-        if _fits_numbers(m, tw, th, label_w, int(bool(cols))):
+        r_labels = rows if len(rows) == m.shape[0] else []  # labels only where they match
+        c_labels = cols if len(cols) == m.shape[1] else []
+        if _fits_numbers(m, tw, th, label_w, int(bool(c_labels))):
             cw = min(max(CELL, (tw - label_w) // m.shape[1]), CELL + 2)
-            _draw_numbers(cv, top + 1, left, m, idx, rows, cols, label_w, cw)
+            _draw_numbers(cv, top + 1, left, m, idx, r_labels, c_labels, label_w, cw)
         else:
-            _draw_pixels(cv, top + 1, left, tw, th, idx, rows)
+            _draw_pixels(cv, top + 1, left, tw, th, idx, r_labels)
     return cv.to_text()

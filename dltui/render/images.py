@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from rich.text import Text
 
-from .colors import DIM, GREY, Canvas, quantize
+from .colors import DIM, GREY, LEVELS, Canvas
 from .text import message
 
 GAP = 1  # columns between tiles
@@ -35,20 +35,53 @@ def _image(a: Any) -> np.ndarray:
 
 
 def resample(a: np.ndarray, rows: int, cols: int) -> np.ndarray:
-    """`a` at (rows, cols): block means where shrinking, nearest pixels where enlarging."""
-    for axis, out in ((0, rows), (1, cols)):
+    """The last two axes of `a` at (rows, cols): block means shrinking, nearest enlarging."""
+    for axis, out in ((a.ndim - 2, rows), (a.ndim - 1, cols)):
         n = a.shape[axis]
         if out < n:
             edges = np.arange(out) * n // out
-            counts = np.diff(np.append(edges, n))
-            a = np.add.reduceat(a, edges, axis=axis) / (counts if axis else counts[:, None])
+            shape = [1] * a.ndim
+            shape[axis] = out
+            counts = np.diff(np.append(edges, n)).reshape(shape)
+            a = np.add.reduceat(a, edges, axis=axis) / counts
         elif out > n:
             a = np.take(a, np.arange(out) * n // out, axis=axis)
     return a
 
 
-def _layout(n: int, width: int, height: int, shape: tuple[int, int], columns: int | None,
-            titles: bool) -> tuple[float, int, int, int]:  # fmt: skip
+def _tiles(maps: list[np.ndarray], box_h: int, box_w: int) -> list[np.ndarray]:
+    """Each map fitted into box_h × box_w pixels (own aspect), as grey indices (-1: no value).
+
+    Maps of one shape are resampled and normalised together: one numpy pass per shape.
+    """
+    out: list[np.ndarray] = [np.zeros((0, 0), int)] * len(maps)
+    groups: dict[tuple[int, ...], list[int]] = {}
+    for i, m in enumerate(maps):
+        groups.setdefault(m.shape, []).append(i)
+    for (h, w), idx in groups.items():
+        fitted = min(box_h / h, box_w / w)
+        stack = np.stack([maps[i] for i in idx])
+        img = resample(
+            np.where(np.isfinite(stack), stack, np.nan),
+            max(1, round(h * fitted)),
+            max(1, round(w * fitted)),
+        )
+        fin = np.isfinite(img)
+        lo = np.where(fin, img, np.inf).min(axis=(1, 2), keepdims=True)
+        hi = np.where(fin, img, -np.inf).max(axis=(1, 2), keepdims=True)
+        span = np.where(hi > lo, hi - lo, 1.0)
+        with np.errstate(invalid="ignore"):
+            q = np.clip(np.floor((img - lo) / span * LEVELS), 0, LEVELS - 1)
+        q = np.where(hi > lo, q, 3)  # a constant (e.g. dead) map: dark grey, not invisible
+        q = np.where(fin, q, -1).astype(np.int32)
+        for j, i in enumerate(idx):
+            out[i] = q[j]
+    return out
+
+
+def _layout(
+    n: int, width: int, height: int, shape: tuple[int, int], columns: int | None, titles: bool
+) -> tuple[float, int, int, int]:
     """Best (scale, columns, tile width, tile pixel rows) for n tiles of aspect `shape`."""
     best = (0.0, 1, 0, 0)
     options = [max(1, min(int(columns), n))] if columns else range(1, n + 1)
@@ -61,8 +94,9 @@ def _layout(n: int, width: int, height: int, shape: tuple[int, int], columns: in
     return best
 
 
-def render_images(data: dict[str, Any], width: int, height: int, *, columns: int | None = None,
-                  **_: Any) -> Text:  # fmt: skip
+def render_images(
+    data: dict[str, Any], width: int, height: int, *, columns: int | None = None, **_: Any
+) -> Text:
     """The maps in a grid of equal tiles, each under its title when there is room."""
     data = data or {}
     maps = [(str(t), _image(a)) for t, a in list(data.get("images") or [])]
@@ -82,20 +116,19 @@ def render_images(data: dict[str, Any], width: int, height: int, *, columns: int
         shown, grid_h = max(1, int(shown * 0.8)), height - 1
     cv = Canvas(width, height, GREY)
     box_h, box_w = min(th, max(1, int(scale * shape[0]))), min(tw, max(1, int(scale * shape[1])))
-    for k, (title, m) in enumerate(maps[:shown] if scale > 0 else []):
-        top, left = (k // ncols) * (th // 2 + with_titles), (k % ncols) * (tw + GAP)
-        if with_titles:
-            cv.text(top, left, title[:tw], fg=DIM)
-        fitted = min(box_h / m.shape[0], box_w / m.shape[1])  # each map keeps its own aspect
-        rows, cols = max(1, round(m.shape[0] * fitted)), max(1, round(m.shape[1] * fitted))
-        img = resample(np.where(np.isfinite(m), m, np.nan), rows, cols)
-        fin = img[np.isfinite(img)]
-        lo, hi = (float(fin.min()), float(fin.max())) if fin.size else (0.0, 1.0)
-        pix = quantize(img, lo, hi).astype(np.int32) if hi > lo else np.where(fin.size, 3, -1)
-        pix = np.broadcast_to(pix, img.shape)
-        if pix.shape[0] % 2:
-            pix = np.vstack([pix, np.full((1, pix.shape[1]), -1)])
-        cv.pixels(top + with_titles, left, pix)
+    shown = shown if scale > 0 else 0
+    tiles = _tiles([m for _, m in maps[:shown]], box_h, box_w)
+    pix = np.full((2 * height, width), -1, dtype=np.int32)
+    places = [
+        ((k // ncols) * (th // 2 + with_titles), (k % ncols) * (tw + GAP)) for k in range(shown)
+    ]
+    for (top, left), tile in zip(places, tiles):
+        r0 = 2 * (top + with_titles)
+        h, w = pix[r0 : r0 + tile.shape[0], left : left + tile.shape[1]].shape
+        pix[r0 : r0 + h, left : left + w] = tile[:h, :w]
+    cv.pixels(0, 0, pix)
+    for (top, left), (title, _) in zip(places if with_titles else [], maps):
+        cv.text(top, left, title[:tw], fg=DIM)
     if shown < len(maps):
         cv.text(height - 1, 0, f"+{len(maps) - shown} more (enlarge the panel to see all)", fg=DIM)
     return cv.to_text()

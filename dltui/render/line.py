@@ -118,8 +118,16 @@ def _compact(series: dict, width: int, height: int) -> Text:
     return fit(Text("\n").join(lines), width, height)
 
 
-def render_line(data: dict[str, Any], width: int, height: int, *, logy: bool = False,
-                ema: float = 0.98, xlabel: str = "step", **_: Any) -> Text:  # fmt: skip
+def render_line(
+    data: dict[str, Any],
+    width: int,
+    height: int,
+    *,
+    logy: bool = False,
+    ema: float = 0.98,
+    xlabel: str = "step",
+    **_: Any,
+) -> Text:
     """Metric histories vs step: faint raw points, bold EMA trend, event lines, legend."""
     series: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     for name, xy in dict((data or {}).get("series") or {}).items():
@@ -143,8 +151,9 @@ def render_line(data: dict[str, Any], width: int, height: int, *, logy: bool = F
         xmin, xmax = xmin - 1, xmax + 1
     if yhi <= ylo:
         ylo, yhi = ylo - 0.5, yhi + 0.5
-    title = "  ".join(f"{n} {fmt_num(s[2][-1] if smooth else s[1][-1], 4)}"
-                      for n, s in series.items())  # fmt: skip
+    title = "  ".join(
+        f"{n} {fmt_num(s[2][-1] if smooth else s[1][-1], 4)}" for n, s in series.items()
+    )
     with PLOT_LOCK:
         plt.clear_figure()
         plt.limitsize(False, False)
@@ -188,7 +197,7 @@ def _embolden(text: Text, colors: tuple[str, ...]) -> Text:
     bold = {c.lower() for c in colors}
     for i, span in enumerate(text.spans):
         style = span.style
-        if isinstance(style, Style) and style.color and style.color.triplet:
-            if style.color.triplet.hex in bold:
-                text.spans[i] = Span(span.start, span.end, style + BOLD)
+        color = style.color if isinstance(style, Style) else None
+        if color is not None and color.triplet is not None and color.triplet.hex in bold:
+            text.spans[i] = Span(span.start, span.end, style + BOLD)
     return text

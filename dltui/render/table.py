@@ -82,8 +82,9 @@ def render_table(data: dict[str, Any], width: int, height: int, **_: Any) -> Tex
         head = [_cell(c, w, num, HEADER) for c, w, num in zip(columns, widths, numeric)]
         lines.append(Text(GAP).join(head))
         if height >= 4:
-            lines.append(Text("─" * min(width, sum(widths) + len(GAP) * (ncols - 1)),
-                              style=DIM_STYLE))  # fmt: skip
+            lines.append(
+                Text("─" * min(width, sum(widths) + len(GAP) * (ncols - 1)), style=DIM_STYLE)
+            )
     room = max(height - len(lines), 1)
     start, end = _window(len(cells), room, min(highlight) if highlight else None)
     if start > 0:

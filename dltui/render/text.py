@@ -14,7 +14,6 @@ import io
 from typing import Any
 
 import numpy as np
-
 from rich.console import Console
 from rich.text import Text
 
@@ -59,18 +58,17 @@ def _wrap_line(line: Text, width: int) -> list[Text]:
     return out
 
 
-def render_text(data: dict[str, Any], width: int, height: int, *, wrap: bool = True,
-                **_: Any) -> Text:  # fmt: skip
+def render_text(
+    data: dict[str, Any], width: int, height: int, *, wrap: bool = True, **_: Any
+) -> Text:
     """Plain text wrapped (or cropped with wrap=False) to the panel; "# " lines as headings."""
     raw = data.get("text") if isinstance(data, dict) else None
     if raw is None or str(raw).strip() == "":
         return message("no text yet", width, height)
     lines: list[Text] = []
     for src in str(raw).expandtabs(4).splitlines():
-        if src.startswith("# "):
-            line = Text(src[2:], style=HEADING_STYLE)
-        else:
-            line = Text(src)
+        heading = src.startswith("# ")
+        line = Text(src[2:], style=HEADING_STYLE) if heading else Text(src)
         lines.extend(_wrap_line(line, width) if wrap and width > 1 else [line])
         if len(lines) > height:
             break
