@@ -175,6 +175,21 @@ class Runner:
             value = min(value, param.max)
         return self.set_param(name, value)
 
+    def nudge_param(self, name: str, step: int) -> Any:
+        """Move a live param by `step`: the next/previous choice (wrapping) or int ± step."""
+        param = self.params.declared(name)
+        value = self.params[name]
+        if param.choices:
+            choices = list(param.choices)
+            value = choices[(choices.index(value) + step) % len(choices)]
+        else:
+            value = value + step
+            if param.min is not None:
+                value = max(value, type(value)(param.min))
+            if param.max is not None:
+                value = min(value, type(value)(param.max))
+        return self.set_param(name, value)
+
     # -- output -------------------------------------------------------------------------
     def record(self) -> dict[str, Any]:
         """The flat JSON record of the latest step (non-finite numbers become null)."""

@@ -67,6 +67,10 @@ class Scenario:
     panels: ClassVar[tuple[Panel, ...]] = ()
     columns: ClassVar[int] = 2
     """Columns of the panel grid."""
+    keys: ClassVar[dict[str, tuple[str, int, str]]] = {}
+    """Extra UI keys: key name -> (live param, step, help). A step moves an int by that much
+    or a choice param to the next (+1) / previous (-1) choice, e.g. {"tab": ("selected", 1,
+    "next optimizer")}. They take precedence over the app's own keys on this scenario's screen."""
     diverge_above: ClassVar[float] = math.inf
     """A loss above this (or NaN/inf) stops the run as diverged."""
     records: ClassVar[dict[str, str]] = {"loss": "loss of this step's forward pass"}
@@ -117,6 +121,7 @@ class Scenario:
             "steps": cls.steps,
             "speed": cls.speed,
             "records": dict(cls.records),
+            "keys": {k: list(v) for k, v in cls.keys.items()},
             "params": [
                 {
                     "name": p.name,

@@ -102,3 +102,39 @@ def test_single_layer_xor_snapshot(snap_scenario):
 
 def test_and_snapshot(snap_scenario):
     assert snap_scenario("and", 500)
+
+
+KEYED = '''
+import torch
+from dltui.params import Param
+from dltui.scenario import Scenario
+
+class Keyed(Scenario):
+    name = "keyed"
+    steps = 50
+    params = (Param("pick", "a", "which", choices=("a", "b", "c"), live=True),
+              Param("probe", 0, "probe index", min=0, max=3, live=True))
+    keys = {"tab": ("pick", 1, "next pick"), "right": ("probe", 1, "next probe")}
+
+    def setup(self):
+        self.w = torch.zeros(1, requires_grad=True)
+
+    def step(self):
+        return {"loss": torch.tensor(1.0)}
+'''
+
+
+async def test_scenario_keys_take_precedence(tmp_path):
+    path = tmp_path / "keyed.py"
+    path.write_text(KEYED)
+    app = make_app(str(path), steps=50, run_to_limit=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for_step(pilot, 0)
+        await pilot.press("tab", "tab", "tab", "tab")
+        await pilot.pause(0.2)
+        assert app.frame.params["pick"] == "b"  # a→b→c→a→b
+        await pilot.press("right", "right", "right", "right", "right")
+        await pilot.pause(0.2)
+        assert app.frame.params["probe"] == 3 and app.frame.step == 0  # clamped; no step
+        await pilot.press("n")
+        await wait_for_step(pilot, 1)

@@ -192,6 +192,15 @@ class DltuiApp(App[int]):
                 style="bold", justify="center"))
 
     # -- actions ------------------------------------------------------------------------
+    def on_key(self, event: Any) -> None:
+        """Scenario keys (e.g. tab: next optimizer) before the app's own bindings."""
+        keys = (self.info or {}).get("keys", {})
+        if event.key in keys and not isinstance(self.screen, HelpScreen):
+            name, step, _ = keys[event.key]
+            self.command("nudge", name, step)
+            event.prevent_default()
+            event.stop()
+
     def action_toggle(self) -> None:
         self.command("toggle")
 

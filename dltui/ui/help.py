@@ -48,6 +48,8 @@ class HelpScreen(ModalScreen[None]):
         keys.add_column()
         for key, what in KEYS:
             keys.add_row(Text(key, style="bold"), Text(what))
+        for key, (name, step, what) in self.info.get("keys", {}).items():
+            keys.add_row(Text(key, style="bold cyan"), Text(f"{what} ({name})"))
         params = Table(box=None, padding=(0, 1), header_style="bold")
         for column in ("param", "value", "range", "live", "what it does"):
             params.add_column(column)
