@@ -20,8 +20,8 @@ GRID_POINTS = 201
 
 
 def _ravine(x, y):
-    # Curvatures 0.1 and 10: condition number 100, a long narrow valley along x.
-    return 0.05 * x**2 + 5.0 * y**2
+    # Curvatures 0.05 and 10: condition number 200, a long narrow valley along x.
+    return 0.025 * x**2 + 5.0 * y**2
 
 
 def _rosenbrock(x, y):
@@ -73,46 +73,46 @@ LANDSCAPES: dict[str, Landscape] = {
     for ls in (
         Landscape(
             "ravine", _ravine, (("min (0,0)", 0.0, 0.0),), (-5.0, 5.0), (-2.5, 2.5), (-4.5, 1.5),
-            {"sgd": 0.1, "momentum": 0.01, "nesterov": 0.01, "adagrad": 0.5, "rmsprop": 0.02,
+            {"sgd": 0.18, "momentum": 0.02, "nesterov": 0.02, "adagrad": 0.5, "rmsprop": 0.02,
              "adam": 0.1},
-            "SGD zig-zags across the narrow valley and crawls along it; momentum and Adam run.",
+            "SGD zig-zags across the valley, crawls along it",
         ),
         Landscape(
             "rosenbrock", _rosenbrock, (("min (1,1)", 1.0, 1.0),), (-2.0, 2.0), (-1.0, 3.0),
             (-1.2, 1.0),
-            {"sgd": 0.001, "momentum": 0.0002, "nesterov": 0.0002, "adagrad": 0.3,
-             "rmsprop": 0.005, "adam": 0.05},
-            "Everyone finds the curved valley fast; walking along it to (1,1) is the hard part.",
+            {"sgd": 0.002, "momentum": 0.001, "nesterov": 0.001, "adagrad": 0.5,
+             "rmsprop": 0.05, "adam": 0.1},
+            "easy to find the valley, hard to follow it",
         ),
         Landscape(
             "saddle", _saddle, (("min (0,1)", 0.0, 1.0), ("min (0,-1)", 0.0, -1.0)),
             (-2.5, 2.5), (-2.0, 2.0), (-2.0, 0.001),
             {"sgd": 0.1, "momentum": 0.02, "nesterov": 0.02, "adagrad": 0.5, "rmsprop": 0.01,
              "adam": 0.05},
-            "Near the saddle the gradient vanishes: SGD waits; adaptive steps escape at once.",
+            "at the saddle ∇f ≈ 0: who escapes first?",
         ),
         Landscape(
             "beale", _beale, (("min (3,0.5)", 3.0, 0.5),), (-1.0, 4.5), (-1.5, 2.0), (0.5, 1.5),
-            {"sgd": 0.002, "momentum": 0.0005, "nesterov": 0.0005, "adagrad": 0.5,
-             "rmsprop": 0.01, "adam": 0.05},
-            "Flat plateaus and steep walls: fixed steps crawl or bounce, adaptive ones adjust.",
+            {"sgd": 0.01, "momentum": 0.001, "nesterov": 0.001, "adagrad": 0.5,
+             "rmsprop": 0.1, "adam": 0.1},
+            "flat plateaus and steep walls",
         ),
         Landscape(
             "himmelblau", _himmelblau,
             (("min A", 3.0, 2.0), ("min B", -2.805118086952745, 3.131312518250573),
              ("min C", -3.779310253377747, -3.283185991286170),
              ("min D", 3.584428340330492, -1.848126526964404)),
-            (-5.0, 5.0), (-5.0, 5.0), (-0.5, -0.5),
+            (-5.0, 5.0), (-5.0, 5.0), (-0.27, -0.92),
             {"sgd": 0.005, "momentum": 0.001, "nesterov": 0.001, "adagrad": 0.5,
              "rmsprop": 0.02, "adam": 0.1},
-            "Four equally good minima: which one a racer reaches depends on how it steps.",
+            "four minima: which one depends on how you step",
         ),
         Landscape(
             "rastrigin", _rastrigin, (("min (0,0)", 0.0, 0.0),), (-4.0, 4.0), (-4.0, 4.0),
             (3.3, -2.7),
-            {"sgd": 0.002, "momentum": 0.001, "nesterov": 0.001, "adagrad": 0.5,
-             "rmsprop": 0.02, "adam": 0.1},
-            "Many local minima: descent stops in the nearest bowl; momentum can hop a few.",
+            {"sgd": 0.002, "momentum": 0.01, "nesterov": 0.005, "adagrad": 0.5,
+             "rmsprop": 0.1, "adam": 0.1},
+            "many local minima: momentum may hop a few",
         ),
     )
 }

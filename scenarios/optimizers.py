@@ -1,0 +1,298 @@
+"""Optimizer race on 2-D loss landscapes (COURSE.md §3): SGD, Momentum, Nesterov, Adagrad,
+RMSProp and Adam, each a real `torch.optim` optimizer on its own 2-parameter tensor (x, y).
+
+Every step each racer computes f(x, y) with autograd, optionally adds Gaussian gradient noise
+(stochastic vs full-batch descent; the noise comes from a seeded generator, so runs repeat),
+and takes its optimizer's step. A racer whose loss or position becomes NaN/inf, or that runs
+10 window sizes away, is marked diverged and stops; the others go on. Learning rates default
+per landscape (see `scenarios/landscapes.py`) so that every racer visibly moves; `lr` scales
+them all (the `[` / `]` keys), `lr.adam=0.05` and friends override one.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from dltui.panels import Panel
+from dltui.params import Param, UsageError
+from dltui.scenario import Scenario
+
+from .landscapes import LANDSCAPES, Landscape, grid
+
+NAMES = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
+LABELS = {"sgd": "SGD", "momentum": "Momentum", "nesterov": "Nesterov", "adagrad": "Adagrad",
+          "rmsprop": "RMSProp", "adam": "Adam"}
+MOMENTUM = 0.9
+MAX_PATH = 2000  # trajectory points handed to a frame (older ones are thinned)
+
+
+def make_optimizer(name: str, w: torch.Tensor, lr: float) -> torch.optim.Optimizer:
+    """The racer's optimizer with torch's (= the course's) default hyper-parameters."""
+    if name == "sgd":
+        return torch.optim.SGD([w], lr=lr)
+    if name == "momentum":
+        return torch.optim.SGD([w], lr=lr, momentum=MOMENTUM)
+    if name == "nesterov":
+        return torch.optim.SGD([w], lr=lr, momentum=MOMENTUM, nesterov=True)
+    if name == "adagrad":
+        return torch.optim.Adagrad([w], lr=lr)  # eps δ = 1e-10
+    if name == "rmsprop":
+        return torch.optim.RMSprop([w], lr=lr)  # ρ = 0.99, δ = 1e-8
+    return torch.optim.Adam([w], lr=lr)  # β₁ = 0.9, β₂ = 0.999, δ = 1e-8
+
+
+def _lr_help(name: str) -> str:
+    defaults = ", ".join(f"{ls.name} {ls.lrs[name]:g}" for ls in LANDSCAPES.values())
+    return f"learning rate of {LABELS[name]} (0 = the landscape's: {defaults})"
+
+
+def _v(values) -> str:
+    """A 2-vector, compactly: (+0.1234, -5.678e-05)."""
+    return "(" + ", ".join(f"{v:+.4g}" for v in values) + ")"
+
+
+def race_panels(landscape: str, names: tuple[str, ...]) -> tuple[Panel, ...]:
+    """The screen: landscape with trajectories, loss per racer (log y), the math, the table."""
+    return (
+        Panel("field2d", f"Landscape: {landscape} (log-spaced contours)", "landscape",
+              row_span=2),
+        Panel("line", "Loss per optimizer",
+              options={"series": tuple(f"{n}/loss" for n in names), "logy": True,
+                       "ema": 0.0}),
+        Panel("text", "The math of the selected optimizer's last step", "math"),
+        Panel("table", "The racers and their optimizer state", "racers", col_span=2),
+    )
+
+
+class Racer:
+    """One optimizer in the race: its point w = (x, y), trajectory and last step's numbers."""
+
+    def __init__(self, name: str, start: torch.Tensor, lr: float, noise_seed: int):
+        self.name = name
+        self.w = start.clone().requires_grad_(True)
+        self.optimizer = make_optimizer(name, self.w, lr)
+        self.generator = torch.Generator(device=start.device).manual_seed(noise_seed)
+        self.path = np.empty((MAX_PATH, 2))
+        self.n = 0
+        self.add_point(start.tolist())
+        self.loss = math.nan  # f at the current point
+        self.forward_loss = math.nan  # f where the last step started (the record's loss)
+        self.grad = [0.0, 0.0]  # the gradient the last step used (noise included)
+        self.before = start.tolist()  # the point before the last step
+        self.step_length = 0.0
+        self.diverged_at: int | None = None
+
+    def add_point(self, xy: list[float]) -> None:
+        if self.n == len(self.path):
+            self.path = np.concatenate([self.path, np.empty_like(self.path)])
+        self.path[self.n] = xy
+        self.n += 1
+
+    def trajectory(self) -> np.ndarray:
+        stride = max(1, math.ceil(self.n / MAX_PATH))
+        points = self.path[: self.n : stride]
+        if (self.n - 1) % stride:
+            points = np.concatenate([points, self.path[self.n - 1 : self.n]])
+        return points.copy()
+
+
+class Optimizers(Scenario):
+    name, title = "optimizers", "Optimizer race on 2-D loss landscapes"
+    description = "SGD, Momentum, Nesterov, Adagrad, RMSProp, Adam race downhill on a surface."
+    caption = ("Plain GD zig-zags in ravines and waits at saddles; momentum carries speed "
+               "through, adaptive methods (Adagrad, RMSProp, Adam) scale each coordinate's step.")
+    aliases = ("race",)
+    steps = 300
+    speed = 30.0
+    columns = 2
+    keys = {"tab": ("selected", 1, "next optimizer in the math panel")}
+    diverge_above = math.inf  # one racer blowing up must not stop the race
+    records = {
+        "loss": "the best (lowest) loss among the racers still running",
+        "<opt>/loss": "f(x, y) of racer <opt> (sgd, momentum, …) at this step's forward pass;"
+                      " null once it diverged",
+        "<opt>/x": "racer <opt>'s x after this step's update",
+        "<opt>/y": "racer <opt>'s y after this step's update",
+    }
+    params = (
+        Param("landscape", "rosenbrock", "the loss surface (changing it restarts the race)",
+              choices=tuple(LANDSCAPES)),
+        Param("optimizers", ",".join(NAMES), "the racers, a comma list", choices=NAMES,
+              multi=True),
+        Param("lr", 1.0, "scale on every racer's learning rate ([ / ] halve / double it)",
+              min=0.0, max=1e6, live=True),
+        *(Param(f"lr.{n}", 0.0, _lr_help(n), min=0.0, max=1e6, live=True) for n in NAMES),
+        Param("start", (math.nan, math.nan),
+              "start point x,y (nan,nan = the landscape's: "
+              + ", ".join(f"{ls.name} {ls.start[0]:g},{ls.start[1]:g}"
+                          for ls in LANDSCAPES.values()) + ")"),
+        Param("noise", 0.0, "std of Gaussian noise added to every gradient component",
+              min=0.0, max=1e6, live=True),
+        Param("selected", "adam", "the optimizer whose update the math panel shows",
+              choices=NAMES, live=True),
+    )
+
+    panels = race_panels("rosenbrock", NAMES)
+
+    # -- the lab code -------------------------------------------------------------------
+    def setup(self) -> None:
+        self.land: Landscape = LANDSCAPES[self.p.landscape]
+        self.names = tuple(dict.fromkeys(self.p.optimizers.split(",")))
+        start = self.p.start if math.isfinite(self.p.start[0]) else self.land.start
+        self.check_start(start)
+        dtype = torch.float32 if self.device.type == "mps" else torch.float64
+        w0 = torch.tensor(start, dtype=dtype, device=self.device)
+        noise_seed = int(torch.randint(0, 2**31 - 1, (1,)).item())
+        self.racers = [Racer(n, w0, self.lr_of(n), noise_seed) for n in self.names]
+        for r in self.racers:
+            r.loss = self.land(w0[0], w0[1]).item()
+        self.t = 0
+
+    def lr_of(self, name: str) -> float:
+        return (self.p[f"lr.{name}"] or self.land.lrs[name]) * self.p.lr
+
+    def check_start(self, start: tuple[float, float]) -> None:
+        if self.far(*start):
+            raise UsageError(f"start={start[0]:g},{start[1]:g} is too far from the "
+                             f"{self.land.name} window x∈{self.land.xlim}, y∈{self.land.ylim}")
+
+    def far(self, x: float, y: float) -> bool:
+        """Left the window by 10 window sizes (or NaN): the racer has diverged."""
+        (x0, x1), (y0, y1), margin = self.land.xlim, self.land.ylim, 10 * self.land.size
+        return not (x0 - margin <= x <= x1 + margin and y0 - margin <= y <= y1 + margin)
+
+    def step(self) -> dict[str, float]:
+        self.t += 1
+        metrics: dict[str, float] = {}
+        for r in self.racers:
+            if r.diverged_at is None:
+                self.race(r)
+            alive = r.diverged_at is None
+            x, y = r.path[r.n - 1] if alive else (math.nan, math.nan)
+            metrics[f"{r.name}/loss"] = r.forward_loss if alive else math.nan
+            metrics[f"{r.name}/x"], metrics[f"{r.name}/y"] = float(x), float(y)
+        running = [metrics[f"{r.name}/loss"] for r in self.racers if r.diverged_at is None]
+        metrics["loss"] = min(running) if running else math.nan
+        return metrics
+
+    def race(self, r: Racer) -> None:
+        """One step of one racer: forward, backward, (noise), optimizer step, divergence check."""
+        r.optimizer.zero_grad()
+        loss = self.land(r.w[0], r.w[1])
+        loss.backward()
+        if self.p.noise > 0:
+            r.w.grad += self.p.noise * torch.randn(2, generator=r.generator,
+                                                   dtype=r.w.dtype, device=r.w.device)
+        r.before, r.grad = r.w.tolist(), r.w.grad.tolist()
+        r.optimizer.step()
+        r.forward_loss = loss.item()
+        x, y = r.w.tolist()
+        if not math.isfinite(r.forward_loss) or self.far(x, y):
+            r.diverged_at = self.t
+            return
+        r.add_point([x, y])
+        r.step_length = math.hypot(x - r.before[0], y - r.before[1])
+        with torch.no_grad():
+            r.loss = self.land(r.w[0], r.w[1]).item()
+
+    def on_param(self, name: str, value) -> None:
+        if name == "lr" or name.startswith("lr."):
+            for r in self.racers:
+                for group in r.optimizer.param_groups:
+                    group["lr"] = self.lr_of(r.name)
+
+    # -- what to show -------------------------------------------------------------------
+    def layout(self) -> tuple[Panel, ...]:
+        return race_panels(self.p.landscape, self.names)
+
+    def view(self) -> dict[str, dict]:
+        x, y, z = grid(self.land.name)
+        return {
+            "landscape": {
+                "x": x, "y": y, "z": z, "log": True, "levels": 12,
+                "trajectories": [(r.name, r.trajectory()) for r in self.racers],
+                "markers": [tuple(m) for m in self.land.minima],
+            },
+            "racers": self.table(),
+            "math": {"text": self.math()},
+        }
+
+    def state(self, r: Racer) -> dict[str, list[float]]:
+        """The optimizer's internal state for this racer, read from `optimizer.state`."""
+        s = r.optimizer.state.get(r.w, {})
+        t = float(s["step"]) if "step" in s else 0.0
+        out: dict[str, list[float]] = {}
+        if "momentum_buffer" in s and s["momentum_buffer"] is not None:
+            out["v"] = s["momentum_buffer"].tolist()
+        if r.name == "adagrad" and "sum" in s:
+            out["r"] = s["sum"].tolist()
+        if "square_avg" in s:
+            out["r"] = s["square_avg"].tolist()
+        if "exp_avg" in s and t:
+            b1, b2 = r.optimizer.defaults["betas"]
+            out["m"], out["v"] = s["exp_avg"].tolist(), s["exp_avg_sq"].tolist()
+            out["m̂"] = [m / (1 - b1**t) for m in out["m"]]
+            out["v̂"] = [v / (1 - b2**t) for v in out["v"]]
+        return out
+
+    def table(self) -> dict:
+        rows, highlight = [], []
+        for i, r in enumerate(self.racers):
+            x, y = r.path[r.n - 1]
+            if r.diverged_at is not None:
+                status = f"diverged at step {r.diverged_at}"
+                highlight.append(i)
+            else:
+                st = self.state(r)
+                keys = ("m̂", "v̂") if "m̂" in st else tuple(st)
+                status = "  ".join(f"{k}={_v(st[k])}" for k in keys) or "—"
+            rows.append([LABELS[r.name], self.lr_of(r.name), float(x), float(y), r.loss,
+                         math.hypot(*r.grad), r.step_length, status])
+        return {"columns": ["optimizer", "lr", "x", "y", "loss", "|∇|", "last step", "state"],
+                "rows": rows, "highlight": highlight}
+
+    def math(self) -> str:
+        """The selected racer's last update, written out with its numbers."""
+        name = self.p.selected
+        racer = next((r for r in self.racers if r.name == name), None)
+        head = f"# {self.land.name}: {self.land.lesson}"
+        if racer is None:
+            return f"{head}\n{LABELS[name]} is not in this race (optimizers={self.p.optimizers})."
+        lr, g = self.lr_of(name), racer.grad
+        hyper = {"momentum": f", μ {MOMENTUM}", "nesterov": f", μ {MOMENTUM}",
+                 "adagrad": ", δ 1e-10", "rmsprop": ", ρ 0.99, δ 1e-8",
+                 "adam": ", β₁ 0.9, β₂ 0.999, δ 1e-8"}.get(name, "")
+        lines = [head, f"{LABELS[name]}, step {self.t}: lr {lr:g}{hyper}"]
+        if racer.diverged_at is not None:
+            return "\n".join(lines + [f"  diverged at step {racer.diverged_at}: lower lr.{name}"
+                                      " or the lr scale ([) and reset (r)"])
+        if self.t == 0:
+            return "\n".join(lines + ["  no step taken yet (n takes one)"])
+        st, x1 = self.state(racer), racer.path[racer.n - 1].tolist()
+        lines.append(f"  g = ∇f(x) = {_v(g)}")
+        if name == "sgd":
+            update = "x ← x − lr·g"
+        elif name in ("momentum", "nesterov"):
+            lines.append(f"  v ← μv + g = {_v(st['v'])}")
+            update = "x ← x − lr·v" if name == "momentum" else "x ← x − lr·(g + μv)"
+        elif name in ("adagrad", "rmsprop"):
+            rule = "r + g⊙g" if name == "adagrad" else "ρr + (1−ρ)g⊙g"
+            eps = 1e-10 if name == "adagrad" else 1e-8
+            lines.append(f"  r ← {rule} = {_v(st['r'])}")
+            steps = [lr / (math.sqrt(v) + eps) for v in st["r"]]
+            lines.append(f"  lr/(√r+δ) per coordinate = {_v(steps)}")
+            update = "x ← x − lr·g/(√r+δ)"
+        else:
+            lines.append(f"  m ← β₁m + (1−β₁)g = {_v(st['m'])}")
+            lines.append(f"  v ← β₂v + (1−β₂)g⊙g = {_v(st['v'])}")
+            lines.append(f"  m̂ = m/(1−β₁ᵗ) = {_v(st['m̂'])}")
+            lines.append(f"  v̂ = v/(1−β₂ᵗ) = {_v(st['v̂'])}")
+            update = "x ← x − lr·m̂/(√v̂+δ)"
+        lines.append(f"  {update} = {_v(x1)}")
+        lines.append(f"  f(x) = {racer.loss:.6g}   |Δx| = {racer.step_length:.4g}")
+        if name == "momentum":
+            lines.append("  (course: v ← αv − ε∇f, x ← x + v: the same with v·(−ε))")
+        return "\n".join(lines)

@@ -1,0 +1,239 @@
+"""The optimizer race: update rules against hand implementations, landscapes against finite
+differences, the ravine lesson, divergence marking, params and their errors, a snapshot."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from dltui.cli import main
+from dltui.engine import Runner
+from dltui.params import Params, UsageError
+from dltui.registry import load
+from dltui.scenarios.landscapes import LANDSCAPES, grid
+
+Race = load("optimizers")
+NAMES = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
+
+
+def runner(*sets: str, steps: int | None = None) -> Runner:
+    params = Params(Race.params)
+    for s in sets:
+        params.set_text(s)
+    return Runner(Race, params, device="cpu", limit=steps)
+
+
+def racer(run: Runner, name: str):
+    return next(r for r in run.scenario.racers if r.name == name)
+
+
+# -- the update rules, written out by hand (COURSE.md §3 and the torch docs) ---------------
+GRADS = {
+    "ravine": lambda p: np.array([0.05 * p[0], 10.0 * p[1]]),
+    "rosenbrock": lambda p: np.array([-2 * (1 - p[0]) - 400 * p[0] * (p[1] - p[0] ** 2),
+                                      200 * (p[1] - p[0] ** 2)]),
+}
+
+
+def hand(name: str, grad, x0, lr: float, steps: int) -> np.ndarray:
+    x = np.array(x0, dtype=float)
+    v, r, m, s = np.zeros(2), np.zeros(2), np.zeros(2), np.zeros(2)
+    out = [x.copy()]
+    for t in range(1, steps + 1):
+        g = grad(x)
+        if name == "sgd":
+            x = x - lr * g
+        elif name == "momentum":  # the course's v ← αv − ε∇f, x ← x + v, with v = −ε·buffer
+            v = 0.9 * v - lr * g
+            x = x + v
+        elif name == "nesterov":  # torch: b ← μb + g; x ← x − lr(g + μb)
+            r = 0.9 * r + g
+            x = x - lr * (g + 0.9 * r)
+        elif name == "adagrad":
+            r = r + g * g
+            x = x - lr * g / (np.sqrt(r) + 1e-10)
+        elif name == "rmsprop":
+            r = 0.99 * r + 0.01 * g * g
+            x = x - lr * g / (np.sqrt(r) + 1e-8)
+        else:
+            m = 0.9 * m + 0.1 * g
+            s = 0.999 * s + 0.001 * g * g
+            m_hat, s_hat = m / (1 - 0.9**t), s / (1 - 0.999**t)
+            x = x - lr * m_hat / (np.sqrt(s_hat) + 1e-8)
+        out.append(x.copy())
+    return np.array(out)
+
+
+@pytest.mark.parametrize("landscape", sorted(GRADS))
+def test_first_positions_equal_hand_written_updates(landscape):
+    run = runner(f"landscape={landscape}")
+    run.step(6)
+    ls = LANDSCAPES[landscape]
+    for name in NAMES:
+        r = racer(run, name)
+        expected = hand(name, GRADS[landscape], ls.start, ls.lrs[name], 6)
+        np.testing.assert_allclose(r.path[: r.n], expected, rtol=1e-10, atol=1e-13,
+                                   err_msg=name)
+        assert run.record()[f"{name}/x"] == pytest.approx(expected[-1][0], rel=1e-10)
+
+
+def test_adam_state_in_table_is_bias_corrected():
+    run = runner("landscape=ravine", "optimizers=adam")
+    run.step(3)
+    row = run.frame().panels["racers"]["rows"][0]
+    assert row[0] == "Adam" and row[-1].startswith("m̂=(") and "v̂=(" in row[-1]
+    state = run.scenario.state(racer(run, "adam"))
+    np.testing.assert_allclose(state["m̂"], np.array(state["m"]) / (1 - 0.9**3))
+    np.testing.assert_allclose(state["v̂"], np.array(state["v"]) / (1 - 0.999**3))
+
+
+# -- the landscapes ---------------------------------------------------------------------------
+@pytest.mark.parametrize("name", sorted(LANDSCAPES))
+def test_landscape_gradient_matches_finite_differences(name):
+    ls = LANDSCAPES[name]
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        x0 = rng.uniform(*ls.xlim)
+        y0 = rng.uniform(*ls.ylim)
+        w = torch.tensor([x0, y0], dtype=torch.float64, requires_grad=True)
+        ls(w[0], w[1]).backward()
+        h = 1e-6
+        f = lambda a, b: ls(torch.tensor(a, dtype=torch.float64),  # noqa: E731
+                            torch.tensor(b, dtype=torch.float64)).item()
+        fd = [(f(x0 + h, y0) - f(x0 - h, y0)) / (2 * h), (f(x0, y0 + h) - f(x0, y0 - h)) / (2 * h)]
+        np.testing.assert_allclose(w.grad.numpy(), fd, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", sorted(LANDSCAPES))
+def test_declared_minima_are_minima(name):
+    ls = LANDSCAPES[name]
+    for label, mx, my in ls.minima:
+        assert ls.xlim[0] < mx < ls.xlim[1] and ls.ylim[0] < my < ls.ylim[1], label
+        w = torch.tensor([mx, my], dtype=torch.float64, requires_grad=True)
+        value = ls(w[0], w[1])
+        value.backward()
+        assert w.grad.norm().item() < 1e-8, label
+        for angle in np.linspace(0, 2 * np.pi, 8, endpoint=False):
+            dx, dy = 1e-3 * np.cos(angle), 1e-3 * np.sin(angle)
+            neighbour = ls(torch.tensor(mx + dx, dtype=torch.float64),
+                           torch.tensor(my + dy, dtype=torch.float64))
+            assert value.item() <= neighbour.item(), label
+
+
+def test_grid_is_computed_once_and_read_only():
+    run = runner(steps=5)
+    first = run.frame().panels["landscape"]
+    run.step(2)
+    second = run.scenario.view()["landscape"]
+    assert first["z"] is second["z"] is grid("rosenbrock")[2]
+    assert not first["z"].flags.writeable and first["log"] is True
+    assert [t[0] for t in second["trajectories"]] == list(NAMES)
+    assert second["markers"] == [("min (1,1)", 1.0, 1.0)]
+
+
+# -- the lessons ------------------------------------------------------------------------------
+def test_ravine_momentum_and_adam_beat_sgd_after_300_steps():
+    run = runner("landscape=ravine")
+    assert run.limit == 300
+    run.step(300)
+    rec = run.record()
+    dist = {n: math.hypot(rec[f"{n}/x"], rec[f"{n}/y"]) for n in NAMES}
+    assert dist["momentum"] < dist["sgd"] and dist["adam"] < dist["sgd"]
+    assert dist["sgd"] == pytest.approx(0.2988, abs=1e-3)  # still crawling along the valley
+    assert dist["adam"] < 1e-4
+
+
+@pytest.mark.parametrize("name", sorted(LANDSCAPES))
+def test_every_racer_makes_progress_with_the_default_rates(name):
+    run = runner(f"landscape={name}", steps=300)
+    start = LANDSCAPES[name].start
+    start_loss = LANDSCAPES[name](torch.tensor(start[0]), torch.tensor(start[1])).item()
+    run.step(300)
+    rec = run.record()
+    assert "diverged" not in rec
+    for n in NAMES:
+        assert rec[f"{n}/loss"] < 0.8 * start_loss, n
+
+
+def test_a_diverging_racer_is_marked_and_the_others_go_on():
+    run = runner("landscape=ravine", "lr.sgd=100", steps=50)
+    run.step(50)
+    assert run.step_count == 50 and run.diverged_at is None
+    sgd = racer(run, "sgd")
+    assert sgd.diverged_at is not None and sgd.diverged_at < 50
+    assert sgd.n == sgd.diverged_at  # the start plus one point per good step: the path stops
+    rec = run.record()
+    assert rec["sgd/loss"] is None and rec["adam/loss"] < 1.0
+    table = run.frame().panels["racers"]
+    assert table["rows"][0][-1] == f"diverged at step {sgd.diverged_at}"
+    assert table["highlight"] == [0]
+    run.set_param("selected", "sgd")
+    assert f"diverged at step {sgd.diverged_at}" in run.scenario.view()["math"]["text"]
+
+
+# -- params -----------------------------------------------------------------------------------
+def test_per_optimizer_lr_override_and_global_scale():
+    run = runner("lr.adam=0.05")
+    lrs = {r.name: r.optimizer.param_groups[0]["lr"] for r in run.scenario.racers}
+    assert lrs["adam"] == 0.05 and lrs["sgd"] == LANDSCAPES["rosenbrock"].lrs["sgd"]
+    run.scale_param("lr", 0.5)  # the `[` key
+    assert racer(run, "adam").optimizer.param_groups[0]["lr"] == 0.025
+    assert racer(run, "sgd").optimizer.param_groups[0]["lr"] == 0.001
+    run.set_param("lr.sgd", 0.004)
+    assert racer(run, "sgd").optimizer.param_groups[0]["lr"] == 0.002
+
+
+def test_start_point_and_optimizer_subset():
+    run = runner("start=-1.5,2", "optimizers=adam,sgd", steps=10)
+    assert [r.name for r in run.scenario.racers] == ["adam", "sgd"]
+    assert racer(run, "adam").path[0].tolist() == [-1.5, 2.0]
+    line = next(p for p in run.scenario.layout() if p.kind == "line")
+    assert line.options == {"series": ("adam/loss", "sgd/loss"), "logy": True, "ema": 0.0}
+    run.step(10)
+    assert set(run.record()) == {"step", "loss", "adam/loss", "adam/x", "adam/y",
+                                 "sgd/loss", "sgd/x", "sgd/y"}
+
+
+@pytest.mark.parametrize("assignment, message", [
+    ("optimizers=foo", "optimizers='foo' is not allowed; choose from: sgd, momentum"),
+    ("start=1", "start needs 2 comma-separated numbers, got '1'"),
+    ("landscape=moon", "landscape='moon' is not allowed; choose one of: ravine"),
+    ("lr.adam=-1", "lr.adam=-1.0 is out of range"),
+])
+def test_bad_values_give_clear_errors(assignment, message, capsys):
+    assert main(["run", "optimizers", "--headless", "--set", assignment]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_start_far_outside_the_window_is_refused():
+    with pytest.raises(UsageError, match="too far from the rosenbrock window"):
+        runner("start=1000,0")
+
+
+def test_noise_is_seeded_and_changes_the_path():
+    a = runner("noise=0.5", "landscape=saddle", steps=20)
+    b = runner("noise=0.5", "landscape=saddle", steps=20)
+    c = runner("landscape=saddle", steps=20)
+    for r in (a, b, c):
+        r.step(20)
+    assert a.record() == b.record() != c.record()
+
+
+def test_selected_optimizer_drives_the_math_panel():
+    run = runner("landscape=ravine", steps=5)
+    run.step(3)
+    text = run.scenario.view()["math"]["text"]
+    assert "Adam, step 3" in text and "m̂ = m/(1−β₁ᵗ)" in text
+    run.set_param("selected", "momentum")
+    text = run.scenario.view()["math"]["text"]
+    assert "Momentum, step 3: lr 0.02, μ 0.9" in text and "v ← μv + g" in text
+    v = racer(run, "momentum").optimizer.state[racer(run, "momentum").w]["momentum_buffer"]
+    assert f"{v[0].item():+.4g}" in text
+
+
+def test_snapshot(snap_scenario):
+    assert snap_scenario("optimizers", 100, "landscape=ravine")
