@@ -53,6 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("list", help="list the built-in scenarios")
     info = sub.add_parser("info", help="show a scenario's params and record keys")
     info.add_argument("target", help="scenario name or path/to/file.py[:Class]")
+    data = sub.add_parser("data", help="download a dataset (mnist, fashion-mnist) once")
+    data.add_argument("dataset", choices=("mnist", "fashion-mnist"))
+    data.add_argument("--dir", dest="data_dir", help="where to put it (default: user cache)")
     run = sub.add_parser("run", help="run a scenario (live UI unless --headless/--screenshot)")
     run.add_argument("target", help="scenario name or path/to/file.py[:Class]")
     run.add_argument("--seed", type=int, help="random seed (default: the lab's)")
@@ -135,6 +138,10 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_list()
         if args.command == "info":
             return cmd_info(args.target)
+        if args.command == "data":
+            from dltui.data import cmd_data
+
+            return cmd_data(args.dataset, args.data_dir)
         return cmd_run(args)
     except UsageError as exc:
         print(f"dltui: error: {exc}", file=sys.stderr)
