@@ -12,6 +12,9 @@ earlier W's; the math panel puts the formula's gradient beside autograd's.
 
 from __future__ import annotations
 
+from collections import deque
+from typing import ClassVar
+
 import numpy as np
 import torch
 
@@ -31,6 +34,25 @@ def num(v: float) -> str:
     return f"{v:.4f}" if v == 0 or 1e-3 <= abs(v) < 1e5 else f"{v:.3g}"
 
 
+def finite(a: np.ndarray | float, bound: float = 1e15) -> np.ndarray:
+    """NaN/inf-free copy clipped to ±bound, safe to hand to a renderer after a blow-up."""
+    return np.clip(
+        np.nan_to_num(np.asarray(a, float), nan=bound, posinf=bound, neginf=-bound), -bound, bound
+    )
+
+
+def terms(values: list[float]) -> str:
+    """a + b − c: a sum written with its signs."""
+    out = num(values[0])
+    for v in values[1:]:
+        out += f" − {num(-v)}" if v < 0 else f" + {num(v)}"
+    return out
+
+
+def short(t: torch.Tensor) -> str:
+    return "[" + ", ".join(f"{v:g}" for v in t.detach().cpu().reshape(-1).tolist()) + "]"
+
+
 def vec(t: torch.Tensor) -> str:
     return "[" + ", ".join(num(v) for v in t.detach().cpu().reshape(-1).tolist()) + "]"
 
@@ -38,14 +60,16 @@ def vec(t: torch.Tensor) -> str:
 class GradientDescent(Scenario):
     name, title = "gd", "Gradient descent on cost(W), H(x) = Wx"
     description = "W := W − α∇W on x = y = [1, 2, 3]; try lr=0.01 (crawls) and lr=0.25 (diverges)."
-    caption = ("The gradient is the slope of cost(W): step downhill by α times it. Too small an α "
-               "crawls; beyond α ≈ 0.214 each step overshoots further and W diverges.")
+    caption = (
+        "The gradient is the slope of cost(W): step downhill by α times it. Too small an α "
+        "crawls; beyond α ≈ 0.214 each step overshoots further and W diverges."
+    )
     aliases = ("gradient-descent",)
     steps = 100
     speed = 4.0
     diverge_above = 1e7  # ~1e6 × cost(0) = 4.67: a geometric blow-up stops long before overflow
     columns = 2
-    records = {
+    records: ClassVar[dict[str, str]] = {
         "loss": "cost(W) of this step's forward pass (before the update)",
         "W": "W after this step's update",
         "grad": "the gradient 2/m Σ (Wxᵢ − yᵢ)xᵢ used in this step's update",
@@ -57,8 +81,7 @@ class GradientDescent(Scenario):
         Param("wmax", 3.0, "right end of the plotted W range", min=-1e3, max=1e3),
     )
     panels = (
-        Panel("curve1d", "cost(W) = 1/m Σ (W·xᵢ − yᵢ)²: W, its tangent, the trail", "curve",
-              row_span=2),
+        Panel("curve1d", "cost(W), the current W, its tangent and the trail", "curve", row_span=2),
         Panel("line", "Cost", options={"series": ("loss",), "logy": True, "ema": 0}),
         Panel("text", "The math of the next step", "math"),
     )
@@ -70,14 +93,14 @@ class GradientDescent(Scenario):
         self.x_train = torch.tensor(X_DATA, device=self.device)
         self.y_train = torch.tensor(Y_DATA, device=self.device)
         self.W = torch.full((1,), float(self.p.w0), device=self.device)
-        self.trail = [self.W.clone()]
+        self.trail = deque([self.W.clone()], maxlen=TRAIL + 1)
 
     def step(self) -> dict[str, torch.Tensor]:
         hypothesis = self.x_train * self.W
         cost = torch.mean((hypothesis - self.y_train) ** 2)
         gradient = 2 * torch.mean((self.W * self.x_train - self.y_train) * self.x_train)
         self.W -= self.p.lr * gradient
-        self.trail = self.trail[-TRAIL:] + [self.W.clone()]
+        self.trail.append(self.W.clone())
         return {"loss": cost, "W": self.W.clone(), "grad": gradient}
 
     # -- what to show -------------------------------------------------------------------
@@ -95,25 +118,22 @@ class GradientDescent(Scenario):
         return cost.detach(), formula, auto
 
     def view(self) -> dict[str, dict]:
-        lo, hi = self.p.wmin, self.p.wmax
-        ws = np.linspace(lo, hi, 161)
-        curve = self.cost_of(ws)
-        top = float(curve.max())
+        ws = np.linspace(self.p.wmin, self.p.wmax, 161)
         cost, formula, _ = self.gradients()
-        w, c, g = (float(t.item()) for t in (self.W, cost, formula))
-        trail_w = to_numpy(torch.cat(self.trail)).astype(float)
-        trail = np.stack([trail_w, self.cost_of(trail_w)], 1)
-        # Off the plot (divergence): pin to the frame so the renderer gets drawable numbers.
-        trail = np.stack([np.clip(np.nan_to_num(trail[:, 0], nan=hi, posinf=hi, neginf=lo), lo, hi),
-                          np.clip(np.nan_to_num(trail[:, 1], nan=top, posinf=top), 0, top)], 1)
-        inside = lo <= w <= hi
+        trail_w = to_numpy(torch.cat(list(self.trail))).astype(float)
+        # After a blow-up the numbers are huge: hand the renderer finite ones (it clips the
+        # trail to the view and reports a current W off the plot in its title).
+        trail = finite(np.stack([trail_w, self.cost_of(trail_w)], 1))
         return {
             "curve": {
-                "x": ws, "y": curve,
-                "w": w if inside else float(trail[-1, 0]),
-                "cost": c if inside else top,
-                "slope": float(np.clip(np.nan_to_num(g), -1e6, 1e6)) if inside else 0.0,
-                "trail": trail[:-1], "xlabel": "W", "ylabel": "cost(W)",
+                "x": ws,
+                "y": self.cost_of(ws),
+                "w": float(trail[-1, 0]),
+                "cost": float(finite(cost.item())),
+                "slope": float(finite(formula.item())),
+                "trail": trail[:-1],
+                "xlabel": "W",
+                "ylabel": "cost(W)",
             },
             "math": {"text": self.math()},
         }
@@ -125,21 +145,30 @@ class GradientDescent(Scenario):
         with torch.no_grad():
             h = self.x_train * self.W
             parts = (h - self.y_train) * self.x_train
-        sum_x2 = float((self.x_train ** 2).sum())
+        sum_x2 = float((self.x_train**2).sum())
         factor = 1 - lr * 2 / m * sum_x2
         off = "" if self.p.wmin <= w <= self.p.wmax else "  (off the plot)"
-        verdict = ("converges" if abs(factor) < 1 else "stays put" if factor == 1 else
-                   "oscillates forever" if factor == -1 else "overshoots more every step: diverges")
-        return "\n".join([
-            f"# W = {num(w)}{off}   α = {lr:g}",
-            f"  H(x) = W·x = {vec(h)}   y = {vec(self.y_train)}",
-            f"  cost(W) = 1/m Σ (W·xᵢ − yᵢ)² = {num(float(cost))}",
-            "# Gradient",
-            f"  formula   2/m Σ (W·xᵢ − yᵢ)·xᵢ = 2/{m}·({' + '.join(num(v) for v in parts.reshape(-1).tolist())})"
-            f" = {num(float(formula))}",
-            f"  autograd  cost.backward() → W.grad = {num(float(auto))}",
-            "# Update  W := W − α∇W",
-            f"  W = {num(w)} − {lr:g}·({num(float(formula))}) = {num(w - lr * float(formula))}",
-            f"  each step multiplies (W − 1) by 1 − α·2/m·Σxᵢ² = 1 − {lr:g}·{2 / m * sum_x2:.4g}"
-            f" = {factor:.4g}: {verdict}",
-        ])
+        verdict = (
+            "converges"
+            if abs(factor) < 1
+            else "stays put"
+            if factor == 1
+            else "oscillates forever"
+            if factor == -1
+            else "overshoots more every step: diverges"
+        )
+        return "\n".join(
+            [
+                f"# W = {num(w)}{off}   α = {lr:g}",
+                f"  H(x) = W·x = {vec(h)}   y = {short(self.y_train)}",
+                f"  cost(W) = 1/m Σ (W·xᵢ − yᵢ)² = {num(float(cost))}",
+                "# Gradient",
+                f"  formula   2/m Σ (W·xᵢ − yᵢ)·xᵢ = {num(float(formula))}",
+                f"            = 2/{m}·({terms(parts.reshape(-1).tolist())})",
+                f"  autograd  cost.backward() → W.grad = {num(float(auto))}",
+                "# Update  W := W − α∇W",
+                f"  W = {num(w)} − {lr:g}·({num(float(formula))}) = {num(w - lr * float(formula))}",
+                f"  W − 1 is multiplied by 1 − α·2/m·Σxᵢ² = 1 − {lr:g}·{2 / m * sum_x2:.4g}",
+                f"  = {factor:.4g} each step: {verdict}",
+            ]
+        )

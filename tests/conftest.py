@@ -21,11 +21,11 @@ def make_app(target: str, steps: int, sets: tuple[str, ...] = (), run_to_limit: 
 
 
 async def wait_for_step(pilot, step: int, timeout: float = 60.0) -> None:
-    """Wait until the app shows a frame at `step` (the engine is paused there)."""
+    """Wait until the app shows a frame at `step` (or the run diverged before it)."""
     app = pilot.app
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
-    while app.frame is None or app.frame.step < step:
+    while app.frame is None or (app.frame.step < step and app.frame.status != "diverged"):
         if loop.time() > deadline:
             raise AssertionError(f"no frame at step {step} within {timeout}s")
         await pilot.pause(0.05)

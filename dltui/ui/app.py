@@ -141,7 +141,8 @@ class DltuiApp(App[int]):
         self._update_header()
         style = "bold red" if frame.status == "diverged" else "yellow"
         self._show_message(frame.message, style)
-        if self.screenshot_path is not None and frame.step >= frame.limit:
+        finished = frame.step >= frame.limit or frame.status == "diverged"
+        if self.screenshot_path is not None and finished:
             self.call_after_refresh(self._save_and_exit)
 
     def _save_and_exit(self) -> None:
