@@ -19,6 +19,17 @@ SHOTS: dict[str, list[str]] = {
     "and.svg": ["and", "--steps", "1000"],
     "or.svg": ["or", "--steps", "1000"],
     "nand.svg": ["nand", "--steps", "1000"],
+    "vanishing.svg": ["vanishing", "--set", "compare=relu+init=kaiming", "--steps", "2000"],
+    "vanishing-batchnorm.svg": ["vanishing", "--set", "compare=batchnorm", "--steps", "2000"],
+    "gd.svg": ["gd", "--steps", "3"],
+    "gd-overshoot.svg": ["gd", "--set", "lr=0.25", "--steps", "4"],
+    "linreg.svg": ["linreg", "--steps", "1001"],
+    "multivar.svg": ["multivar", "--steps", "21"],
+    "optimizers.svg": ["optimizers", "--set", "landscape=ravine", "--steps", "100"],
+    "optimizers-rosenbrock.svg": ["optimizers", "--steps", "300"],
+    "mnist-digits.svg": ["mnist", "--set", "dataset=digits", "--steps", "60"],
+    "mnist-linear-digits.svg": ["mnist", "--set", "dataset=digits", "--set", "model=linear",
+                                "--steps", "150"],
 }
 
 

@@ -1,0 +1,126 @@
+"""Throughput of the mnist scenario, side by side with plain PyTorch loops in the same run.
+
+    python benchmarks/bench_mnist.py [--device cpu|cuda] [--dataset digits|mnist|fashion-mnist]
+                                     [--epochs 2] [--repeats 3] [--amp off|bf16|fp16]
+
+(a) epoch time of the scenario (Runner, headless) vs a bare loop over the same model, the same
+    device-resident data and the same number of batches, plus the same test evaluation
+    (goal ≥ 0.95× the bare loop's speed)
+(b) the course's lab loop (TensorDataset + DataLoader(shuffle=True, drop_last=True), batches
+    copied to the device) on the same machine: the scenario should beat it
+(c) images/s with frames captured at 30 Hz (feature maps, filters, confusion, probabilities)
+    vs none (goal ≥ 0.95×: capture must not stall training)
+Each figure is the median of `--repeats` runs, the variants interleaved so that a noisy, shared
+machine slows them alike. On a CPU use digits (15 batches an epoch: the run takes ~1 minute);
+on a GPU use the real MNIST (`dltui data mnist` first).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import torch
+from torch.utils.data import DataLoader, TensorDataset
+
+from dltui.engine import Runner, resolve_device
+from dltui.params import Params
+from dltui.registry import load
+
+Mnist = load("mnist")
+
+
+def sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def make_runner(args, device: torch.device) -> Runner:
+    values = {"dataset": args.dataset, "epochs": args.epochs, "amp": args.amp}
+    return Runner(Mnist, Params(Mnist.params, values), device=device)
+
+
+def scenario(args, device, frames_hz: float = 0.0) -> float:
+    """Seconds per epoch of the scenario run headless; with frames_hz, frames captured at that
+    rate between steps as the UI's engine process does."""
+    runner = make_runner(args, device)
+    sync(device)
+    start = last = time.perf_counter()
+    while not runner.done:
+        runner.step(1)
+        if frames_hz:
+            now = time.perf_counter()
+            if now - last >= 1 / frames_hz:
+                runner.frame(status="running")
+                last = now
+    runner.record()
+    sync(device)
+    return (time.perf_counter() - start) / args.epochs
+
+
+def bare(args, device, dataloader: bool = False) -> float:
+    """Seconds per epoch of a plain loop: same seeded model, same data and batch count, same test
+    evaluation. With dataloader: the course's lab loop (data on the host, batches copied)."""
+    sc = make_runner(args, device).scenario  # the same tensors, the same seeded model
+    model, optimizer, criterion = sc.model, sc.optimizer, sc.criterion
+    bs, batches = sc.p.batch_size, sc.batches_per_epoch
+    if dataloader:
+        loader = DataLoader(TensorDataset(sc.train_x.cpu(), sc.train_y.cpu()), batch_size=bs,
+                            shuffle=True, drop_last=True)
+    sync(device)
+    start = time.perf_counter()
+    for _ in range(args.epochs):
+        if dataloader:
+            batch_iter = ((X.to(device), Y.to(device)) for X, Y in loader)
+        else:
+            order = torch.randperm(len(sc.train_y), device=device)
+            batch_iter = ((sc.train_x[idx], sc.train_y[idx])
+                          for idx in order[:batches * bs].view(batches, bs))
+        for X, Y in batch_iter:
+            optimizer.zero_grad()
+            with torch.autocast(device.type, sc.amp_dtype, enabled=sc.amp_dtype is not None):
+                cost = criterion(model(X), Y)
+            cost.backward()
+            optimizer.step()
+        sc.evaluate()
+    sync(device)
+    return (time.perf_counter() - start) / args.epochs
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--dataset", default="digits", choices=("digits", "mnist", "fashion-mnist"))
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--amp", default="off", choices=("off", "bf16", "fp16"))
+    args = parser.parse_args()
+    device = resolve_device(args.device, prefers_gpu=True)
+    probe = make_runner(args, device).scenario
+    images = probe.batches_per_epoch * probe.p.batch_size
+    print(f"mnist benchmark: {args.dataset} on {device}, {probe.batches_per_epoch} batches of "
+          f"{probe.p.batch_size} an epoch, {args.epochs} epochs, median of {args.repeats}, "
+          f"torch threads {torch.get_num_threads()}")
+    bare(args, device)  # warm-up (kernels, allocator)
+    runs: dict[str, list[float]] = {k: [] for k in ("bare", "scenario", "dataloader", "frames")}
+    for _ in range(args.repeats):
+        runs["bare"].append(bare(args, device))
+        runs["scenario"].append(scenario(args, device))
+        runs["dataloader"].append(bare(args, device, dataloader=True))
+        runs["frames"].append(scenario(args, device, frames_hz=30))
+    t = {k: statistics.median(v) for k, v in runs.items()}
+    for key, label in (("bare", "bare loop, data on the device"),
+                       ("scenario", "scenario (Runner headless)"),
+                       ("dataloader", "lab loop with DataLoader"),
+                       ("frames", "scenario + frames at 30 Hz")):
+        print(f"  {label:<32} {t[key]:8.3f} s/epoch  {images / t[key]:10,.0f} images/s")
+    ratios = (("(a) scenario speed / bare loop", t["bare"] / t["scenario"], "≥ 0.95"),
+              ("(b) scenario speed / DataLoader lab", t["dataloader"] / t["scenario"], "> 1"),
+              ("(c) with 30 Hz frames / no frames", t["scenario"] / t["frames"], "≥ 0.95"))
+    for label, ratio, goal in ratios:
+        print(f"{label:<37} {ratio:.3f}×  (goal {goal})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,298 @@
+"""CNNs on MNIST (COURSE.md §5): the lab's CNN (or softmax regression) with its feature maps.
+
+The training loop is the lab's: `torch.manual_seed(777)`; layer1 = Conv2d(1,32,3,1,1)–ReLU–
+MaxPool(2,2), layer2 = Conv2d(32,64,3,1,1)–ReLU–MaxPool(2,2), fc = Linear(7·7·64, 10) with
+xavier_uniform_; CrossEntropyLoss, Adam lr 1e-3, batch 100, 15 epochs, shuffle, drop_last.
+`model=linear` is the softmax-regression lab (Linear(784,10), SGD lr 0.1). One engine step is
+one mini-batch.
+
+The data pipeline is the lab's minus the DataLoader: the whole dataset goes to the device once
+and batches are gathered there by index. Each epoch's order is drawn exactly as the lab's
+DataLoader(shuffle=True) draws it (a seed from the global RNG, a CPU randperm), so on the CPU
+the losses are the lab's to the last bit; the permutation crosses to the device once an epoch.
+Losses and accuracies stay on the device; the engine reads them when it captures a frame.
+
+Data: MNIST or Fashion-MNIST IDX files (see `dltui.data` for where they are looked for and
+`dltui data mnist` to download them), or `dataset=digits`: scikit-learn's 8×8 digits upsampled
+to 28×28, for machines with no network.
+"""
+
+from __future__ import annotations
+
+import time
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from dltui import data
+from dltui.panels import Panel
+from dltui.params import Param, UsageError
+from dltui.scenario import Scenario, to_numpy
+
+LAB_LR = {"cnn": 1e-3, "linear": 0.1}
+EVAL_BATCH = 1000
+
+
+class CNN(nn.Module):
+    """The lab's CNN, layer for layer (created in the lab's order, so seeded weights match)."""
+
+    def __init__(self):
+        super().__init__()
+        self.layer1 = nn.Sequential(
+            nn.Conv2d(1, 32, kernel_size=3, stride=1, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(kernel_size=2, stride=2))
+        self.layer2 = nn.Sequential(
+            nn.Conv2d(32, 64, kernel_size=3, stride=1, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(kernel_size=2, stride=2))
+        self.fc = nn.Linear(7 * 7 * 64, 10, bias=True)
+        nn.init.xavier_uniform_(self.fc.weight)
+
+    def forward(self, x):
+        out = self.layer1(x)
+        out = self.layer2(out)
+        out = out.view(out.size(0), -1)  # flatten for the fully connected layer
+        return self.fc(out)
+
+
+class Mnist(Scenario):
+    name, title = "mnist", "CNN on MNIST: feature maps, test accuracy, throughput"
+    description = "The lab's CNN (or softmax regression) on MNIST, Fashion-MNIST or digits."
+    caption = ("Each conv layer turns the digit into feature maps: 32 after layer1, 64 smaller, "
+               "more abstract ones after layer2; the fc layer reads the last ones and votes.")
+    aliases = ("cnn",)
+    steps = 15 * 600  # the lab's 15 epochs of 600 batches; length() counts for other params
+    speed = None
+    prefers_gpu = True
+    columns = 4
+    # On this screen ←/→ browse the test digits (n still steps), as ConvNetJS users expect.
+    keys = {"left": ("probe", -1, "previous test digit"), "right": ("probe", 1, "next test digit")}
+    clock = staticmethod(time.perf_counter)
+    """Wall clock for images/s (tests inject a fake one so screens are deterministic)."""
+    records = {
+        "loss": "cross-entropy of this mini-batch",
+        "accuracy": "running training accuracy over this epoch's batches so far",
+        "epoch": "epoch this batch belongs to (1-based)",
+        "images_per_s": "training throughput, images per second (wall clock)",
+        "test_accuracy": "accuracy on the whole test set (only at the end of each epoch)",
+    }
+    params = (
+        Param("model", "cnn", "the CNN lab or the softmax-regression lab",
+              choices=("cnn", "linear")),
+        Param("dataset", "mnist", "digits: scikit-learn's 8×8 digits, no download",
+              choices=("mnist", "fashion-mnist", "digits")),
+        Param("data_dir", "", "folder with the IDX files (default: see 'dltui data')"),
+        Param("epochs", 15, "training epochs", min=1, max=1000),
+        Param("batch_size", 100, "mini-batch size", min=1, max=60000),
+        Param("lr", 0.0, "learning rate (0: the lab's, Adam 1e-3 / SGD 0.1)", min=0.0,
+              max=10.0, live=True),
+        Param("probe", 0, "index of the test image whose feature maps are shown (←/→)",
+              min=0, max=69999, live=True),
+        Param("amp", "off", "mixed precision on CUDA", choices=("off", "bf16", "fp16")),
+    )
+
+    # -- the lab code -------------------------------------------------------------------
+    def setup(self) -> None:
+        p = self.p
+        if p.amp != "off" and self.device.type != "cuda":
+            raise UsageError(f"amp={p.amp} needs a CUDA device (this run is on {self.device}); "
+                             "use amp=off")
+        if p.lr == 0:
+            p["lr"] = LAB_LR[p.model]  # shown in the header and scaled by [ and ]
+        self.load_data()
+        if p.model == "cnn":
+            self.model: nn.Module = CNN().to(self.device)
+            self.optimizer = torch.optim.Adam(self.model.parameters(), lr=p.lr)
+        else:
+            self.linear = nn.Linear(28 * 28, 10, bias=True)
+            self.model = nn.Sequential(nn.Flatten(), self.linear).to(self.device)
+            self.optimizer = torch.optim.SGD(self.model.parameters(), lr=p.lr)
+        self.criterion = nn.CrossEntropyLoss()
+        self.amp_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(p.amp)
+        self.scaler = torch.amp.GradScaler("cuda") if p.amp == "fp16" else None
+
+        self.batches_per_epoch = len(self.train_y) // p.batch_size  # drop_last
+        if self.batches_per_epoch == 0:
+            raise UsageError(f"batch_size={p.batch_size} is larger than the "
+                             f"{len(self.train_y)} training images")
+        self.epoch, self.batch = 0, self.batches_per_epoch  # the first step starts epoch 1
+        self.correct = torch.zeros((), dtype=torch.int64, device=self.device)
+        self.test_accuracy: torch.Tensor | None = None
+        self.confusion = torch.zeros(10, 10, dtype=torch.int64, device=self.device)
+        self.steps_done = 0
+        self.images_per_s = 0.0
+        self._mark = (self.clock(), 0)
+
+    def load_data(self) -> None:
+        """The whole dataset onto the device once, as ToTensor() gives it: float in [0, 1]."""
+        p = self.p
+        if p.dataset == "digits":
+            train_x, train_y, test_x, test_y = data.load_digits()
+            self.classes = tuple("0123456789")
+            self.train_x, self.test_x = (
+                F.interpolate(torch.from_numpy(x)[:, None], size=(28, 28), mode="bilinear",
+                              align_corners=False).clamp(0, 1).to(self.device)
+                for x in (train_x, test_x))
+        else:
+            train_x, train_y, test_x, test_y = data.load(p.dataset, p.data_dir or None)
+            self.classes = data.DATASETS[p.dataset].classes
+            self.train_x, self.test_x = (
+                torch.from_numpy(x).to(self.device)[:, None].float().div(255)
+                for x in (train_x, test_x))
+        self.train_y = torch.from_numpy(train_y).to(self.device)
+        self.test_y = torch.from_numpy(test_y).to(self.device)
+
+    def epoch_order(self) -> torch.Tensor:
+        """This epoch's shuffle, drawn as the lab's DataLoader(shuffle=True) draws it."""
+        torch.empty((), dtype=torch.int64).random_()  # the loader iterator's base seed
+        seed = int(torch.empty((), dtype=torch.int64).random_().item())  # RandomSampler's
+        order = torch.randperm(len(self.train_y), generator=torch.Generator().manual_seed(seed))
+        if self.device.type == "cuda":
+            order = order.pin_memory()
+        return order.to(self.device, non_blocking=True)
+
+    def step(self) -> dict[str, torch.Tensor | float]:
+        if self.batch == self.batches_per_epoch:  # a new epoch: reshuffle
+            self.epoch, self.batch = self.epoch + 1, 0
+            self.order = self.epoch_order()
+            self.correct.zero_()
+        bs = self.p.batch_size
+        idx = self.order[self.batch * bs:(self.batch + 1) * bs]
+        X, Y = self.train_x[idx], self.train_y[idx]
+
+        self.optimizer.zero_grad()
+        with torch.autocast(self.device.type, self.amp_dtype, enabled=self.amp_dtype is not None):
+            hypothesis = self.model(X)
+            cost = self.criterion(hypothesis, Y)
+        if self.scaler is not None:
+            self.scaler.scale(cost).backward()
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+        else:
+            cost.backward()
+            self.optimizer.step()
+
+        self.batch += 1
+        self.steps_done += 1
+        self.correct += (hypothesis.detach().argmax(1) == Y).sum()
+        metrics: dict[str, torch.Tensor | float] = {
+            "loss": cost.detach().float(),
+            "accuracy": self.correct / (self.batch * bs),
+            "epoch": float(self.epoch),
+            "images_per_s": self.throughput(),
+        }
+        if self.batch == self.batches_per_epoch:
+            metrics["test_accuracy"] = self.evaluate()
+        return metrics
+
+    def evaluate(self) -> torch.Tensor:
+        """Test accuracy and confusion matrix, batched under no_grad; stays on the device."""
+        self.model.eval()
+        confusion = torch.zeros(100, dtype=torch.int64, device=self.device)
+        with torch.no_grad():
+            for start in range(0, len(self.test_y), EVAL_BATCH):
+                X = self.test_x[start:start + EVAL_BATCH]
+                Y = self.test_y[start:start + EVAL_BATCH]
+                predicted = self.model(X).argmax(1)
+                confusion += torch.bincount(Y * 10 + predicted, minlength=100)
+        self.model.train()
+        self.confusion = confusion.reshape(10, 10)
+        self.test_accuracy = self.confusion.diagonal().sum() / len(self.test_y)
+        return self.test_accuracy
+
+    def throughput(self) -> float:
+        """Images per second over the last half second or more (host clock; no device sync)."""
+        now = self.clock()
+        t0, s0 = self._mark
+        if now - t0 >= 0.5 or self.images_per_s == 0.0:
+            if now > t0:
+                self.images_per_s = (self.steps_done - s0) * self.p.batch_size / (now - t0)
+            if now - t0 >= 0.5:
+                self._mark = (now, self.steps_done)
+        return self.images_per_s
+
+    def length(self) -> int:
+        return self.p.epochs * self.batches_per_epoch
+
+    # -- what to show -------------------------------------------------------------------
+    def layout(self) -> tuple[Panel, ...]:
+        top = (
+            Panel("line", "Loss per batch (cross-entropy)", col_span=2,
+                  options={"series": ("loss",), "ema": 0.98}),
+            Panel("line", "Test accuracy per epoch", options={"series": ("test_accuracy",)}),
+            Panel("text", "Throughput", "throughput"),
+        )
+        if self.p.model == "linear":
+            return top + (
+                Panel("images", "Probe (test image)", "probe"),
+                Panel("images", "Weights of the 10 classes (28×28 each)", "filters", col_span=2),
+                Panel("bars", "Predicted probabilities", "probs"),
+                Panel("heatmap", "Confusion on the test set (row: true, col: predicted)",
+                      "confusion", col_span=2),
+            )
+        return top + (
+            Panel("images", "Probe (test image)", "probe"),
+            Panel("images", "layer1 output: 32 maps 14×14", "conv1", col_span=2),
+            Panel("bars", "Predicted probabilities", "probs"),
+            Panel("images", "conv1 filters 3×3", "filters"),
+            Panel("images", "layer2 output: 64 maps 7×7", "conv2", col_span=2),
+            Panel("heatmap", "Test confusion (row true, col predicted)", "confusion"),
+        )
+
+    def view(self) -> dict[str, dict]:
+        k = self.p.probe % len(self.test_y)
+        x, label = self.test_x[k:k + 1], int(self.test_y[k])
+        with torch.no_grad():
+            probs = torch.softmax(self.model(x).float(), 1)[0]
+            out: dict[str, dict] = {
+                "probe": {"images": [(f"#{k}: {self.classes[label]}", to_numpy(x[0, 0]))]},
+                "probs": {
+                    "labels": [f"{c}{' ←' if i == label else ''}"
+                               for i, c in enumerate(self.classes)],
+                    "series": [("p", to_numpy(probs))],
+                },
+                "confusion": {"matrices": [(f"after epoch {self.epochs_evaluated()}",
+                                            to_numpy(self.confusion))],
+                              "row_labels": list(self.classes),
+                              "col_labels": list(self.classes)},
+                "throughput": {"text": self.throughput_text()},
+            }
+            if self.p.model == "linear":
+                w = self.linear.weight.reshape(10, 28, 28)
+                out["filters"] = {"images": [(c, to_numpy(w[i]))
+                                             for i, c in enumerate(self.classes)], "columns": 5}
+                return out
+            maps1 = self.model.layer1(x)
+            maps2 = self.model.layer2(maps1)
+        filters = self.model.layer1[0].weight[:, 0]
+        # Untitled tiles: at this size a title row costs more than the maps can spare.
+        out["conv1"] = {"images": [("", to_numpy(m)) for m in maps1[0]]}
+        out["conv2"] = {"images": [("", to_numpy(m)) for m in maps2[0]]}
+        out["filters"] = {"images": [("", to_numpy(f)) for f in filters]}
+        return out
+
+    def epochs_evaluated(self) -> int:
+        return self.epoch if self.batch == self.batches_per_epoch else self.epoch - 1
+
+    def throughput_text(self) -> str:
+        total = self.length()
+        done = self.steps_done
+        in_epoch = self.batch if self.epoch else 0
+        filled = int(20 * in_epoch / self.batches_per_epoch)
+        eta = (total - done) * self.p.batch_size / self.images_per_s if self.images_per_s else 0
+        lines = [
+            f"{self.images_per_s:,.0f} images/s",
+            f"epoch {max(self.epoch, 1)}/{self.p.epochs} {'█' * filled}{'·' * (20 - filled)}",
+            f"batch {in_epoch}/{self.batches_per_epoch}  ETA {int(eta) // 60}:{int(eta) % 60:02d}",
+            f"{self.p.dataset} · {self.p.model} · batch {self.p.batch_size} · amp {self.p.amp}",
+            f"device {self.device}",
+        ]
+        if self.device.type == "cuda":
+            lines[-1] += f" ({torch.cuda.get_device_name(self.device)})"
+            peak = torch.cuda.max_memory_allocated(self.device) / 2**20
+            lines.append(f"peak GPU memory {peak:,.0f} MiB")
+        if self.test_accuracy is not None:
+            lines.append(f"test accuracy {float(self.test_accuracy):.2%}")
+        return "\n".join(lines)

@@ -1,0 +1,171 @@
+"""The CNN lab (COURSE.md §5): dltui's losses are the DataLoader lab loop's, the digits reach the
+lab's accuracy, the panels carry feature maps of the right shapes, and a run with no data (or no
+GPU) is one clear line and exit code 2. No network: digits and generated IDX files only."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+import torch
+from torch.utils.data import DataLoader, TensorDataset
+
+from dltui import cli, data
+from dltui.engine import Runner
+from dltui.params import Params, UsageError
+from dltui.registry import load
+from dltui.scenarios.mnist import CNN
+
+pytest.importorskip("sklearn")
+Mnist = load("mnist")
+
+
+@pytest.fixture(autouse=True)
+def fixed_clock(monkeypatch):
+    """A fake wall clock (10 ms a call) so images/s, and so the screen, are the same each run."""
+    ticks = itertools.count()
+    monkeypatch.setattr(Mnist, "clock", staticmethod(lambda: next(ticks) * 0.01))
+
+
+def run(steps: int, **values) -> Runner:
+    runner = Runner(Mnist, Params(Mnist.params, values), device="cpu", limit=steps)
+    runner.step(steps)
+    return runner
+
+
+def losses_of(runner: Runner) -> list[float]:
+    return list(runner.history.snapshot(max_points=None)["loss"][1])
+
+
+def lab_losses(model: torch.nn.Module, optimizer, X, Y, batch_size: int, steps: int):
+    """The lab's loop: TensorDataset + DataLoader(shuffle=True, drop_last=True)."""
+    loader = DataLoader(TensorDataset(X, Y), batch_size=batch_size, shuffle=True, drop_last=True)
+    criterion = torch.nn.CrossEntropyLoss()
+    losses: list[float] = []
+    while len(losses) < steps:
+        for X_batch, Y_batch in loader:
+            optimizer.zero_grad()
+            cost = criterion(model(X_batch), Y_batch)
+            cost.backward()
+            optimizer.step()
+            losses.append(cost.item())
+            if len(losses) == steps:
+                break
+    return losses
+
+
+def test_cnn_is_the_labs_and_its_losses_are_the_dataloader_loops():
+    runner = run(7, dataset="digits", batch_size=300)  # 5 batches an epoch: crosses an epoch
+    sc = runner.scenario
+    torch.manual_seed(777)
+    model = CNN()  # the lab's class, layer for layer
+    lab = lab_losses(model, torch.optim.Adam(model.parameters(), lr=1e-3),
+                     sc.train_x, sc.train_y, 300, 7)
+    assert losses_of(runner) == lab
+    assert runner.params["lr"] == 1e-3  # lr=0 means the lab's
+
+
+def test_linear_model_is_the_softmax_lab():
+    runner = run(32, dataset="digits", model="linear")  # 15 batches an epoch: 3 epochs
+    sc = runner.scenario
+    torch.manual_seed(777)
+    linear = torch.nn.Linear(784, 10, bias=True)
+    model = torch.nn.Sequential(torch.nn.Flatten(), linear)
+    lab = lab_losses(model, torch.optim.SGD(linear.parameters(), lr=0.1),
+                     sc.train_x, sc.train_y, 100, 32)
+    assert losses_of(runner) == lab
+    assert lab[-1] < lab[0] / 2
+
+
+def test_records_and_test_accuracy_at_each_epoch_end():
+    runner = Runner(Mnist, Params(Mnist.params, {"dataset": "digits", "model": "linear",
+                                                 "epochs": 2}), device="cpu")
+    assert runner.limit == 2 * 15  # epochs × batches per epoch (1500 // 100)
+    runner.step(runner.limit)
+    steps, values = runner.history.snapshot(max_points=None)["test_accuracy"]
+    assert list(steps) == [15, 30]
+    rec = runner.record()
+    assert {"loss", "accuracy", "epoch", "images_per_s", "test_accuracy"} <= set(rec)
+    assert rec["epoch"] == 2 and rec["test_accuracy"] > 0.8
+    assert rec["images_per_s"] > 0
+
+
+def test_view_has_the_feature_maps_filters_probabilities_and_confusion():
+    runner = run(5, dataset="digits", batch_size=300, epochs=1)
+    panels = runner.frame().panels
+    (title, probe), = panels["probe"]["images"]
+    assert probe.shape == (28, 28)
+    assert [m.shape for _, m in panels["conv1"]["images"]] == [(14, 14)] * 32
+    assert [m.shape for _, m in panels["conv2"]["images"]] == [(7, 7)] * 64
+    assert [m.shape for _, m in panels["filters"]["images"]] == [(3, 3)] * 32
+    (_, probs), = panels["probs"]["series"]
+    assert probs.shape == (10,) and probs.sum() == pytest.approx(1, abs=1e-5)
+    (_, confusion), = panels["confusion"]["matrices"]
+    assert confusion.shape == (10, 10) and confusion.sum() == 297  # the whole test set
+    assert "images/s" in panels["throughput"]["text"]
+    # The live `probe` param picks another test image.
+    runner.set_param("probe", 3)
+    (title3, probe3), = runner.frame().panels["probe"]["images"]
+    assert title3.startswith("#3") and not np.array_equal(probe, probe3)
+    assert {p.key for p in runner.scenario.layout()} >= {"probe", "conv1", "conv2", "filters",
+                                                        "probs", "confusion", "throughput"}
+
+
+def test_runs_on_idx_files_from_data_dir(tmp_path):
+    folder = tmp_path / "FashionMNIST" / "raw"
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for prefix, n in (("train", 200), ("t10k", 50)):
+        data.write_idx(folder / f"{prefix}-images-idx3-ubyte.gz",
+                       rng.integers(0, 256, (n, 28, 28), dtype=np.uint8))
+        data.write_idx(folder / f"{prefix}-labels-idx1-ubyte", np.arange(n, dtype=np.uint8) % 10)
+    runner = run(2, dataset="fashion-mnist", data_dir=str(tmp_path), epochs=1)
+    assert runner.limit == 2 and runner.record()["test_accuracy"] is not None
+    assert "Boot" in runner.frame().panels["probs"]["labels"][9]
+
+
+@pytest.mark.slow
+def test_digits_reach_95_percent_in_the_labs_15_epochs():
+    runner = Runner(Mnist, Params(Mnist.params, {"dataset": "digits"}), device="cpu")
+    assert runner.limit == 15 * 15
+    runner.step(runner.limit)
+    rec = runner.record()
+    assert rec["test_accuracy"] >= 0.95
+    assert rec["test_accuracy"] == pytest.approx(287 / 297, abs=2 / 297)  # seeded: 96.6 %
+
+
+# -- clear errors --------------------------------------------------------------------------
+def cli_error(capsys, *argv: str) -> str:
+    assert cli.main(list(argv)) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    return err
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
+def test_device_cuda_without_a_gpu_is_exit_2(capsys):
+    err = cli_error(capsys, "run", "mnist", "--headless", "--device", "cuda",
+                    "--set", "dataset=digits")
+    assert "CUDA is not available" in err
+
+
+def test_amp_needs_cuda(capsys):
+    err = cli_error(capsys, "run", "cnn", "--headless", "--device", "cpu",
+                    "--set", "dataset=digits", "--set", "amp=bf16")
+    assert "amp=bf16 needs a CUDA device" in err
+
+
+def test_offline_with_nothing_on_disk_names_the_three_ways_out(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("DLTUI_DATA", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.chdir(tmp_path)
+    err = cli_error(capsys, "run", "mnist", "--headless", "--device", "cpu")
+    for way in ("dltui data mnist", "--set data_dir=", "--set dataset=digits"):
+        assert way in err
+    with pytest.raises(UsageError):
+        data.load("fashion-mnist")
+
+
+def test_mnist_screen(snap_scenario):
+    assert snap_scenario("mnist", 5, "dataset=digits", "batch_size=300", "epochs=1")
