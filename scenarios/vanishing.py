@@ -4,7 +4,7 @@ and BatchNorm.
 The lab: two interleaved spirals (generated in numpy, fixed), `depth` hidden layers of `width`
 units, BCE on one logit, plain SGD on mini-batches of `batch` points drawn in a shuffled order
 from the run's seed. σ′ ≤ 0.25, so the gradient reaching layer 1 is a product of ~depth small
-factors: with the defaults layer 1's gradient is ~10⁷× smaller than the output layer's and the
+factors: with the defaults layer 1's gradient is ~10⁹× smaller than the output layer's and the
 net stays at a coin toss, while `activation=relu` + `init=kaiming`, or `batchnorm=on`, learn the
 spirals in the same steps. `compare=…` trains a second net in lockstep on the same batches, built
 from the same seed, so the two runs differ only in the settings you name.
@@ -35,6 +35,7 @@ NORMAL_STD = 0.01  # init=normal: the small N(0, 0.01²) weights of early tutori
 TEST_EVERY = 50  # steps between test-set evaluations (and at step 1)
 DATA_SEED = 0  # the spirals are the same for every run seed; the seed picks net and batches
 N_TRAIN, N_TEST = 1000, 400
+TURNS = 1.0  # one full turn per arm: hard enough for a line, easy for a working MLP
 GRID = np.linspace(-1.25, 1.25, 61)
 # Settings a `compare=` spec may change; shorthands stand for one `key=value`.
 COMPARABLE = ("activation", "init", "batchnorm", "depth", "width", "lr")
@@ -47,11 +48,11 @@ COMPARE_HELP = (
 
 
 def spirals(n: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """n points on two interleaved 1.5-turn spirals in [-1, 1]², half per class, shuffled."""
-    t = np.sqrt(rng.uniform(0.02, 1.0, n)) * 3 * math.pi  # uniform density along the arm
+    """n points on two interleaved spirals of TURNS turns in [-1, 1]², half per class, shuffled."""
+    t = np.sqrt(rng.uniform(0.02, 1.0, n)) * TURNS * 2 * math.pi  # even density along the arm
     label = np.arange(n) % 2
     angle = t + math.pi * label
-    radius = t / (3 * math.pi)
+    radius = t / (TURNS * 2 * math.pi)
     x = np.stack([radius * np.cos(angle), radius * np.sin(angle)], 1)
     x += rng.normal(0.0, noise, x.shape)
     order = rng.permutation(n)
@@ -61,8 +62,8 @@ def spirals(n: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray,
 class MLP(nn.Module):
     """depth × (Linear → [BatchNorm] → activation), then Linear to one logit.
 
-    `forward` also returns every hidden layer's pre-activation (the activation's input, after
-    BatchNorm when on) and activation, which the panels and the math need.
+    `forward` returns the logits and every hidden layer's pre-activation z (the activation's
+    input, after BatchNorm when on), which the percentile panel and the math need.
     """
 
     def __init__(self, depth: int, width: int, activation: str, batchnorm: bool, init: str):
@@ -84,13 +85,13 @@ class MLP(nn.Module):
                     nn.init.kaiming_normal_(lin.weight, nonlinearity="relu")
                 nn.init.zeros_(lin.bias)
 
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor], list]:
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
         g = ACTIVATIONS[self.activation]
-        zs, acts = [], [x]
+        zs = []
         for lin, norm in zip(self.linears, self.norms):
-            zs.append(norm(lin(acts[-1])))
-            acts.append(g(zs[-1]))
-        return self.linears[-1](acts[-1]).squeeze(1), zs, acts
+            zs.append(norm(lin(x)))
+            x = g(zs[-1])
+        return self.linears[-1](x).squeeze(1), zs
 
 
 def parse_compare(text: str, declared: Params) -> dict[str, object]:
@@ -128,12 +129,13 @@ class CompareParam(Param):
 
 
 class Vanishing(Scenario):
+    """A deep MLP on two spirals with per-layer gradient norms; `compare` adds a second net."""
+
     name, title = "vanishing", "Vanishing gradients in a deep sigmoid net"
     description = "10 sigmoid layers can't learn two spirals; ReLU+Kaiming or BatchNorm can."
     caption = ("σ′ ≤ 0.25: backprop multiplies one small factor per layer, so layer 1's gradient "
-               "is millions of times smaller than the output's and the deep sigmoid net stays at "
-               "a coin toss. Try --set compare=relu+init=kaiming or compare=batchnorm.")
-    aliases = ("vanishing-gradients", "batchnorm")
+               "is ~10⁹× smaller than the output layer's and the deep sigmoid net stays at a coin "
+               "toss. Try --set compare=relu+init=kaiming or compare=batchnorm.")
     seed = 777
     steps = 2000
     speed = 100.0
@@ -179,6 +181,8 @@ class Vanishing(Scenario):
         self.model = self.build(self.settings)
         self.optimizer = torch.optim.SGD(self.model.parameters(), lr=self.p.lr)
         self.cmp_settings = {**self.settings, **parse_compare(self.p.compare, self.p)}
+        if self.p.batch < 2 and (self.p.batchnorm or self.cmp_settings["batchnorm"]):
+            raise UsageError("batchnorm needs batch >= 2 (it normalizes over the batch)")
         self.cmp_model = self.cmp_optimizer = None
         if self.p.compare:  # the same seed: the second net starts as a run of its own would
             with torch.random.fork_rng(devices=[]):
@@ -217,18 +221,18 @@ class Vanishing(Scenario):
         return metrics
 
     def train_step(self, model: MLP, optimizer, x, y, prefix: str) -> dict[str, torch.Tensor]:
-        logits, zs, acts = model(x)
+        logits, zs = model(x)
         loss = F.binary_cross_entropy_with_logits(logits, y)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-        grad_norms = torch.stack([lin.weight.grad.norm() for lin in model.linears])
-        layer = min(self.p.layer, len(zs))
-        pre = torch.quantile(zs[layer - 1].detach().flatten(), self.quantiles)
+        grad_norms = torch.stack([torch.linalg.vector_norm(lin.weight.grad)
+                                  for lin in model.linears])
+        z = zs[min(self.p.layer, len(zs)) - 1].detach().flatten()
+        pre = z.sort().values[(self.quantiles * (len(z) - 1)).round().long()]  # nearest rank
         if self.step_count == 1 or self.step_count % TEST_EVERY == 0:
             self.test_acc[prefix] = self.accuracy(model, self.X_test, self.Y_test)
-        self.last[prefix] = {"grads": grad_norms, "zs": [z.detach() for z in zs],
-                             "acts": [a.detach() for a in acts], "y": y, "logits": logits.detach()}
+        self.last[prefix] = {"grads": grad_norms.detach(), "zs": [z.detach() for z in zs]}
         metrics = {
             "loss": loss.detach(),
             "accuracy": ((logits.detach() > 0).float() == y).float().mean(),
@@ -258,48 +262,48 @@ class Vanishing(Scenario):
             f"+{s['init']}" if s["init"] != "default" else "")
 
     def layout(self) -> tuple[Panel, ...]:
-        cmp = self.cmp_model is not None
-        both = ("", "cmp/") if cmp else ("",)
-        pre = tuple(f"{p}pre/p{q}" for p in both for q in (15, 50, 85))
-        boundary = [Panel("field2d", f"Decision boundary: {self.net_name(self.settings)}",
-                          "boundary")]
-        if cmp:
-            boundary.append(Panel("field2d", f"Decision boundary: "
-                                  f"{self.net_name(self.cmp_settings)}", "cmp_boundary"))
+        both = ("", "cmp/") if self.cmp_model is not None else ("",)
+        boundaries = [Panel("field2d", f"Decision boundary: {name}", key, row_span=3 - len(both))
+                      for (name, _, _), key in zip(self.nets(), ("boundary", "cmp_boundary"))]
         return (
-            Panel("bars", "‖∂L/∂W‖ per layer (log): input → output", "grads",
-                  col_span=3 - len(boundary)),
-            *boundary,
-            Panel("line", f"Pre-activation 15/50/85th pct, layer {self.p.layer}",
-                  options={"series": pre, "ema": 0}),
+            Panel("bars", "‖∂L/∂W‖ per layer (1 = input side)", "grads", row_span=3),
+            *boundaries,
             Panel("line", "Loss (BCE)", options={"series": tuple(p + "loss" for p in both)}),
-            Panel("line", "Test accuracy",
+            Panel("line", f"Test accuracy (every {TEST_EVERY} steps)",
                   options={"series": tuple(p + "test_accuracy" for p in both), "ema": 0}),
+            Panel("line", "Pre-activations z of layer `layer`: 15/50/85th percentiles",
+                  col_span=2, options={
+                      "series": tuple(f"{p}pre/p{q}" for p in both for q in (15, 50, 85)),
+                      "ema": 0}),
             Panel("text", "The chain rule: why layer 1's gradient vanishes", "math", col_span=3),
         )
+
+    def nets(self) -> list[tuple[str, dict, str]]:
+        """(display name, settings, metric prefix) of the net and of the compared one."""
+        nets = [(self.net_name(self.settings), self.settings, "")]
+        if self.cmp_model is not None:
+            name = self.net_name(self.cmp_settings)
+            nets.append((name + " (cmp)" if name == nets[0][0] else name, self.cmp_settings,
+                         "cmp/"))
+        return nets
 
     def view(self) -> dict[str, dict]:
         if not self.last:
             return {}
-        nets = [(self.net_name(self.settings), self.model, "")]
-        if self.cmp_model is not None:
-            nets.append((self.net_name(self.cmp_settings), self.cmp_model, "cmp/"))
-        if len(nets) == 2 and nets[0][0] == nets[1][0]:
-            nets[1] = (nets[1][0] + " (cmp)",) + nets[1][1:]
-        L = len(self.model.linears)
-        labels = [str(k) for k in range(1, L)] + ["out"]
+        L = max(len(self.last[prefix]["grads"]) for _, _, prefix in self.nets())
         series = []
-        for name, model, prefix in nets:
-            values = to_numpy(self.last[prefix]["grads"])
-            if len(values) != L:  # a compare with another depth: align at the output
-                values = np.concatenate([np.full(max(L - len(values), 0), np.nan), values])[-L:]
+        for name, _, prefix in self.nets():
+            values = to_numpy(self.last[prefix]["grads"])  # another depth: align at the output
+            values = np.concatenate([np.full(max(L - len(values), 0), np.nan), values])[-L:]
             series.append((name, values))
         out = {
-            "grads": {"labels": labels, "series": series, "log": True, "unit": "‖∂L/∂W‖"},
+            "grads": {"labels": [str(k) for k in range(1, L)] + ["out"], "series": series,
+                      "log": True, "unit": "‖∂L/∂W‖"},
+            "boundary": self.boundary(self.model),
             "math": {"text": self.math()},
         }
-        for (name, model, prefix), key in zip(nets, ("boundary", "cmp_boundary")):
-            out[key] = self.boundary(model)
+        if self.cmp_model is not None:
+            out["cmp_boundary"] = self.boundary(self.cmp_model)
         return out
 
     @torch.no_grad()
@@ -315,33 +319,35 @@ class Vanishing(Scenario):
                 "diverging": True}
 
     def math(self) -> str:
-        """δ₁ = δ_L · Π W_k·g′(z_k): the mean g′ of every layer in this batch and the product."""
-        last = self.last[""]
+        """δ_k = (W_{k+1}ᵀ δ_{k+1}) ⊙ g′(z_k): the mean g′ per layer and what reaches each layer."""
         act = self.settings["activation"]
-        zs = last["zs"]
+        g = "σ" if act == "sigmoid" else act
+        zs = self.last[""]["zs"]
         with torch.enable_grad():  # g′(z) by autograd, for any activation
             z = torch.cat([zk.reshape(-1) for zk in zs]).requires_grad_(True)
             (dg,) = torch.autograd.grad(ACTIVATIONS[act](z).sum(), z)
-        sizes = [zk.numel() for zk in zs]
-        mean_dg = torch.stack([d.mean() for d in dg.split(sizes)]).tolist()
-        w_norms = [lin.weight.detach().norm(2).item() for lin in self.model.linears[1:]]
-        grads = last["grads"].tolist()
-        g = "σ" if act == "sigmoid" else act
+        mean_dg = [d.mean().item() for d in dg.split([zk.numel() for zk in zs])]
+        grads = self.last[""]["grads"].tolist()
+        L = len(grads)
+        shown = list(range(L)) if L <= 13 else [*range(6), -1, *range(L - 6, L)]  # -1: "…"
+
+        def row(label: str, cells: list) -> str:
+            return f"{label:<14}" + "".join(f"{cells[i] if i >= 0 else '…':>7}" for i in shown)
+
+        sigma_bound = "; σ′ = σ(1−σ) ≤ ¼" if act == "sigmoid" else ""
         lines = [
-            f"∂L/∂W₁ = δ₁·xᵀ,  δ_k = (W_{{k+1}}ᵀ δ_{{k+1}}) ⊙ {g}′(z_k): one factor per layer "
-            f"({len(zs)} hidden). σ′(z) = σ(z)(1−σ(z)) ≤ 0.25, and < 0.25 once |z| grows.",
-            "layer   mean g′(z) this batch   ‖W‖₂(next)   running Π (g′·‖W‖)   ‖∂L/∂W‖",
+            f"δ_k = (W_{{k+1}}ᵀδ_{{k+1}}) ⊙ {g}′(z_k), ∂L/∂W_k = δ_k·a_{{k−1}}ᵀ: {L - 1} factors "
+            f"{g}′·W reach layer 1{sigma_bound}",
+            row("layer k", [*range(1, L), "out"]),
+            row(f"mean {g if len(g) < 6 else 'g'}′(z_k)", [f"{v:.3f}" for v in mean_dg] + ["—"]),
+            row("‖∂L/∂W_k‖", [f"{v:.0e}" for v in grads]),
+            row("÷ layer k+1's", [f"{a / b:.2f}" if b else "—" for a, b in
+                                  zip(grads, grads[1:])] + ["—"]),
         ]
-        product = 1.0
-        rows = []
-        for k in range(len(zs), 0, -1):
-            product *= mean_dg[k - 1] * (w_norms[k - 1] / math.sqrt(zs[k - 1].shape[1]))
-            rows.append(f"{k:>5}   {mean_dg[k - 1]:>18.4f}   {w_norms[k - 1]:>10.3f}   "
-                        f"{product:>19.3e}   {grads[k - 1]:>8.2e}")
-        lines += rows[::-1] if len(rows) <= 12 else rows[-6:][::-1] + ["  …"] + rows[:5][::-1]
-        ratio = grads[0] / grads[-1] if grads[-1] else float("nan")
-        lines.append(
-            f"out     ‖∂L/∂W_out‖ = {grads[-1]:.2e}.  Layer 1 gets {ratio:.1e}× the output's "
-            f"gradient: {len(zs)} factors of ~{np.mean(mean_dg):.2f} (×‖W‖/√width) shrink it "
-            "geometrically; ReLU (g′ = 1), Kaiming init and BatchNorm keep the factors near 1.")
+        ratios = []
+        for name, _, prefix in self.nets():
+            gr = self.last[prefix]["grads"].tolist()
+            ratios.append(f"{name} {gr[0] / gr[-1]:.1e}" if gr[-1] else f"{name} —")
+        lines.append("‖∂L/∂W₁‖/‖∂L/∂W_out‖: " + ", ".join(ratios) + " (ReLU+Kaiming: g′ = 1; "
+                     "BatchNorm: σ′ ≈ ¼)")
         return "\n".join(lines)

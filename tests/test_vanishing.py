@@ -1,0 +1,178 @@
+"""Vanishing gradients (COURSE.md §4): a deep sigmoid net can't learn; ReLU+Kaiming, BatchNorm can.
+
+The pinned figures are what the defaults give with seed 777 on the CPU (same seed ⇒ same
+numbers). Tiny matmuls run faster on one thread than on two busy cores, so this file trains with
+one torch thread and restores the setting afterwards.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from dltui.engine import Runner
+from dltui.params import Params, UsageError
+from dltui.registry import load
+from dltui.scenarios.vanishing import DATA_SEED, N_TRAIN, parse_compare, spirals
+
+Vanishing = load("vanishing")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def run(steps: int, *sets: str, limit: int | None = None) -> Runner:
+    params = Params(Vanishing.params)
+    for assignment in sets:
+        params.set_text(assignment)
+    runner = Runner(Vanishing, params, device="cpu", limit=limit or steps)
+    runner.step(steps)
+    return runner
+
+
+def lab_losses(steps: int, seed: int = 777) -> list[float]:
+    """The plain PyTorch lab: 10 × Linear(32)+Sigmoid, Linear(32, 1), BCE, SGD(0.1), batch 32."""
+    data = spirals(1400, 0.02, np.random.default_rng(DATA_SEED))
+    x, y = (torch.tensor(a[:N_TRAIN]) for a in data)
+    torch.manual_seed(seed)
+    layers: list[torch.nn.Module] = []
+    for fan_in in [2] + [32] * 9:
+        layers += [torch.nn.Linear(fan_in, 32), torch.nn.Sigmoid()]
+    model = torch.nn.Sequential(*layers, torch.nn.Linear(32, 1))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    batches = torch.Generator().manual_seed(seed)
+    losses: list[float] = []
+    while len(losses) < steps:
+        order = torch.randperm(N_TRAIN, generator=batches)
+        for start in range(0, N_TRAIN - 31, 32):
+            idx = order[start:start + 32]
+            loss = F.binary_cross_entropy_with_logits(model(x[idx]).squeeze(1), y[idx])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.item())
+    return losses[:steps]
+
+
+def test_losses_equal_the_plain_pytorch_lab():
+    runner = Runner(Vanishing, Params(Vanishing.params), device="cpu", limit=70)
+    losses = []
+    while not runner.done:  # 70 steps cross an epoch boundary (31 batches of 32 per epoch)
+        runner.step(1)
+        losses.append(runner.record()["loss"])
+    assert losses == pytest.approx(lab_losses(70), rel=1e-6)
+
+
+def test_first_step_gradient_of_layer_1_is_a_billion_times_smaller():
+    rec = run(1).record()
+    norms = [rec[f"grad_norm/{k}"] for k in range(1, 12)]
+    assert "grad_norm/12" not in rec
+    assert norms == sorted(norms)  # every layer further from the output gets less
+    assert norms[-1] / norms[0] > 1000
+    assert rec["grad_norm/1"] == pytest.approx(5.8177e-10, rel=1e-3)
+    assert rec["grad_norm/11"] == pytest.approx(0.49831, rel=1e-4)
+    assert rec["loss"] == pytest.approx(0.73981, rel=1e-4)
+    assert rec["test_accuracy"] == pytest.approx(0.52)
+
+
+def test_sigmoid_stays_at_a_coin_toss_while_batchnorm_learns_the_spirals():
+    rec = run(2000, "compare=batchnorm").record()
+    assert rec["test_accuracy"] < 0.7 and rec["cmp/test_accuracy"] > 0.9
+    assert rec["test_accuracy"] == pytest.approx(0.52)
+    assert rec["loss"] == pytest.approx(0.70218, rel=1e-3)
+    assert rec["cmp/test_accuracy"] == pytest.approx(1.0)
+    assert rec["cmp/loss"] == pytest.approx(0.058027, rel=1e-3)
+
+
+def test_relu_with_kaiming_init_learns_the_spirals():
+    rec = run(2000, "activation=relu", "init=kaiming").record()
+    assert rec["test_accuracy"] == pytest.approx(1.0)
+    assert rec["loss"] < 1e-3
+
+
+def test_compared_net_is_the_run_it_would_be_on_its_own():
+    both = run(60, "compare=activation=relu+init=kaiming").record()
+    alone = run(60, "activation=relu", "init=kaiming").record()
+    first = run(60).record()
+    assert {k: v for k, v in both.items() if not k.startswith("cmp/")} == first
+    assert {k.removeprefix("cmp/"): v for k, v in both.items() if k.startswith("cmp/")} == {
+        k: v for k, v in alone.items() if k != "step"}
+
+
+def test_compare_syntax_and_clear_errors():
+    p = Params(Vanishing.params)
+    assert parse_compare("relu+kaiming", p) == {"activation": "relu", "init": "kaiming"}
+    assert parse_compare("bn", p) == {"batchnorm": True}
+    assert parse_compare("activation=tanh + depth=3 + lr=0.5", p) == {
+        "activation": "tanh", "depth": 3, "lr": 0.5}
+    assert parse_compare("", p) == {}
+    with pytest.raises(UsageError, match="cannot change 'batch'"):
+        p.set_text("compare=batch=8")
+    with pytest.raises(UsageError, match="not KEY=VALUE nor a shorthand"):
+        p.set_text("compare=relux")
+    with pytest.raises(UsageError, match="activation='swish' is not allowed"):
+        p.set_text("compare=activation=swish")
+    with pytest.raises(UsageError, match="batchnorm needs batch >= 2"):
+        run(1, "batch=1", "compare=bn")
+
+
+def test_bad_compare_on_the_command_line_is_one_line_and_exit_2():
+    proc = subprocess.run(
+        [sys.executable, "-m", "dltui", "run", "vanishing", "--headless", "--steps", "1",
+         "--set", "compare=depth=0"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [proc.stderr.strip()]
+    assert "depth=0 is out of range" in proc.stderr
+
+
+def test_tracked_layer_percentiles_follow_the_live_layer_param():
+    runner = run(3, limit=10)
+    low = runner.record()
+    assert low["pre/p15"] < low["pre/p50"] < low["pre/p85"]
+    runner.set_param("layer", 40)  # clamped to the deepest hidden layer, 10
+    runner.step(1)
+    deep = runner.record()
+    assert deep["pre/p15"] < deep["pre/p50"] < deep["pre/p85"]
+    assert deep["pre/p50"] != pytest.approx(low["pre/p50"], abs=1e-2)
+
+
+def test_live_lr_goes_to_both_nets_unless_compare_sets_its_own():
+    runner = run(1, "compare=relu")
+    runner.set_param("lr", 0.5)
+    assert runner.scenario.cmp_optimizer.param_groups[0]["lr"] == 0.5
+    runner = run(1, "compare=relu+lr=0.01")
+    runner.set_param("lr", 0.5)
+    assert runner.scenario.cmp_optimizer.param_groups[0]["lr"] == 0.01
+
+
+def test_view_shows_both_nets_gradients_and_boundaries():
+    runner = run(5, "compare=batchnorm")
+    panels = runner.frame().panels
+    bars = panels["grads"]
+    assert bars["labels"] == [str(k) for k in range(1, 11)] + ["out"]
+    assert [name for name, _ in bars["series"]] == ["sigmoid", "sigmoid+bn"]
+    assert bars["log"] and all(len(v) == 11 for _, v in bars["series"])
+    assert panels["boundary"]["z"].shape == panels["cmp_boundary"]["z"].shape == (61, 61)
+    assert "10 factors σ′·W reach layer 1" in panels["math"]["text"]
+    keys = {p.key for p in runner.scenario.layout()}
+    assert {"grads", "boundary", "cmp_boundary", "math"} <= keys
+    single = run(1)
+    assert "cmp_boundary" not in {p.key for p in single.scenario.layout()}
+    assert [n for n, _ in single.frame().panels["grads"]["series"]] == ["sigmoid"]
+    deep = run(1, "depth=20", "compare=depth=3").frame().panels
+    assert [len(v) for _, v in deep["grads"]["series"]] == [21, 21]  # aligned at the output
+    assert "…" in deep["math"]["text"].splitlines()[1]
+
+
+def test_snapshot_compare_relu_kaiming(snap_scenario):
+    assert snap_scenario("vanishing", 200, "compare=relu+init=kaiming")
