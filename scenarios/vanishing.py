@@ -146,8 +146,9 @@ class Vanishing(Scenario):
         "test_accuracy": f"accuracy on the {N_TEST} test points (evaluated every {TEST_EVERY} "
                          "steps and at step 1; the latest value)",
         "grad_norm/k": "‖∂L/∂W‖ of layer k's weights, k = 1 (input side) … depth+1 (output)",
-        "pre/p15, pre/p50, pre/p85": "15/50/85th percentiles of the `layer`-th hidden layer's "
-                                     "pre-activations (after BatchNorm when on) in this batch",
+        "pre/p15, pre/p50, pre/p85": "15/50/85th percentiles (nearest rank) of hidden layer "
+                                     "`layer`'s pre-activations (after BatchNorm when on) in "
+                                     "this batch",
         "cmp/…": "the same keys for the second net when `compare` is set",
     }
     params = (
