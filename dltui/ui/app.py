@@ -113,7 +113,6 @@ class DltuiApp(App[int]):
             self.error = message[1]
             self.exit(2)
         elif kind in ("crash", "died"):
-            self.info = None if kind == "died" else self.info
             detail = (message[1].strip().splitlines() or ["?"])[-1] if kind == "crash" else (
                 f"exit code {message[1]}")
             self._show_message(f"The engine stopped ({detail}). Press r to restart it, q to quit.",
