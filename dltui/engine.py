@@ -109,6 +109,8 @@ class Runner:
         self._rate_mark = (time.perf_counter(), 0)
         self.steps_per_s = 0.0
         self._last_view: dict[str, dict[str, Any]] | None = None
+        # Frames carry only the history that line panels plot, not every recorded metric.
+        self._plotted = {name for panel in self.scenario.layout() for name in panel.series}
 
     @property
     def done(self) -> bool:
@@ -219,7 +221,7 @@ class Runner:
             limit=self.limit,
             status=status,
             metrics=dict(self.last),
-            history=self.history.snapshot(),
+            history=self.history.snapshot(self._plotted),
             panels=self._view(),
             params=self.params.as_dict(),
             events=tuple(self.events),

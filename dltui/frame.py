@@ -20,7 +20,7 @@ class Frame:
     metrics: dict[str, float]
     """Scalar metrics of the latest step."""
     history: dict[str, tuple[Any, Any]]
-    """Metric name -> (steps, values) arrays, bounded."""
+    """Metric name -> (steps, values) arrays, bounded: the metrics line panels plot."""
     panels: dict[str, dict[str, Any]]
     """Panel key -> data for that panel kind (see dltui.panels)."""
     params: dict[str, Any]

@@ -56,6 +56,13 @@ class Panel:
             raise ValueError(f"unknown panel kind {self.kind!r}; known kinds: {', '.join(KINDS)}")
         if self.kind != "line" and not self.key:
             raise ValueError(f"panel {self.title!r} of kind {self.kind} needs a key")
+        if self.kind == "line":
+            self.options.setdefault("series", ("loss",))
+
+    @property
+    def series(self) -> tuple[str, ...]:
+        """History metrics this panel plots (line panels only)."""
+        return tuple(self.options["series"]) if self.kind == "line" else ()
 
     def describe(self) -> dict[str, Any]:
         """Plain-data form sent to the UI process."""

@@ -43,9 +43,9 @@ class PanelWidget(Widget):
     def update_from_frame(self, frame: Any) -> None:
         """Take this panel's data out of a frame; repaint only if it is new."""
         if self.kind == "line":
-            names = self.options.get("series", ("loss",))
             data = {
-                "series": {n: frame.history[n] for n in names if n in frame.history},
+                "series": {n: frame.history[n] for n in self.options["series"]
+                           if n in frame.history},
                 "events": list(frame.events),
             }
         else:
