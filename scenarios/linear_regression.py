@@ -29,6 +29,16 @@ SURF_W, SURF_B = np.linspace(-0.5, 2.5, 61), np.linspace(-1.5, 1.5, 61)
 PATH = 4000  # trajectory points kept (thinned by 2 beyond that)
 
 
+def cost_and_grads(predict, W: torch.Tensor, b: torch.Tensor, y: torch.Tensor):
+    """H, the MSE cost and autograd's (∂W, ∂b) at the current W, b, leaving their .grad alone
+    (the math panel shows the next step without touching the optimizer's state)."""
+    W, b = W.detach().clone().requires_grad_(True), b.detach().clone().requires_grad_(True)
+    h = predict(W, b)
+    cost = torch.mean((h - y) ** 2)
+    gw, gb = torch.autograd.grad(cost, (W, b))
+    return h.detach(), cost.detach(), gw, gb
+
+
 class LinearRegression(Scenario):
     name, title = "linreg", "Linear regression H(x) = Wx + b with optim.SGD"
     description = "Fit W and b on x = y = [1, 2, 3] with SGD(lr=0.01): the lab's 1001 epochs."
@@ -106,18 +116,12 @@ class LinearRegression(Scenario):
 
     def math(self) -> str:
         lr = self.p.lr
-        W, b = (
-            self.W.detach().clone().requires_grad_(True),
-            self.b.detach().clone().requires_grad_(True),
-        )
-        h = self.x_train * W + b
-        cost = torch.mean((h - self.y_train) ** 2)
-        gw, gb = torch.autograd.grad(cost, (W, b))
-        h, cost = h.detach(), cost.detach()
+        h, cost, gw, gb = cost_and_grads(lambda W, b: self.x_train * W + b, self.W, self.b,
+                                         self.y_train)
         with torch.no_grad():
             err = h - self.y_train
             fw, fb = 2 * torch.mean(err * self.x_train), 2 * torch.mean(err)
-        w0, b0 = float(W.item()), float(b.item())
+        w0, b0 = float(self.W.item()), float(self.b.item())
         off = (
             ""
             if SURF_W[0] <= w0 <= SURF_W[-1] and SURF_B[0] <= b0 <= SURF_B[-1]
@@ -205,14 +209,8 @@ class MultivariableRegression(Scenario):
     # -- what to show -------------------------------------------------------------------
     def forward(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         """Hypothesis and cost at the current W, b, and autograd's gradients."""
-        W, b = (
-            self.W.detach().clone().requires_grad_(True),
-            self.b.detach().clone().requires_grad_(True),
-        )
-        h = self.x_train.matmul(W) + b
-        cost = torch.mean((h - self.y_train) ** 2)
-        gw, gb = torch.autograd.grad(cost, (W, b))
-        return h.detach(), cost.detach(), gw, gb
+        return cost_and_grads(lambda W, b: self.x_train.matmul(W) + b, self.W, self.b,
+                              self.y_train)
 
     def view(self) -> dict[str, dict]:
         h, cost, gw, gb = self.forward()
