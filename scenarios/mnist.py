@@ -19,6 +19,7 @@ to 28×28, for machines with no network.
 
 from __future__ import annotations
 
+import functools
 import time
 
 import torch
@@ -55,6 +56,26 @@ class CNN(nn.Module):
         out = self.layer2(out)
         out = out.view(out.size(0), -1)  # flatten for the fully connected layer
         return self.fc(out)
+
+
+@functools.lru_cache(maxsize=1)
+def device_dataset(name: str, data_dir: str | None, device: str) -> tuple:
+    """Read a dataset and move it to the device once: a reset (r) reuses it, never re-reads
+    the files. The tensors are only ever indexed (copies), never written."""
+    if name == "digits":
+        train_x, train_y, test_x, test_y = data.load_digits()
+        classes = tuple("0123456789")
+        train_x, test_x = (
+            F.interpolate(torch.from_numpy(x)[:, None], size=(28, 28), mode="bilinear",
+                          align_corners=False).clamp(0, 1).to(device)
+            for x in (train_x, test_x))
+    else:
+        train_x, train_y, test_x, test_y = data.load(name, data_dir)
+        classes = data.DATASETS[name].classes
+        train_x, test_x = (torch.from_numpy(x).to(device)[:, None].float().div(255)
+                           for x in (train_x, test_x))
+    return (train_x, torch.from_numpy(train_y).to(device), test_x,
+            torch.from_numpy(test_y).to(device), classes)
 
 
 class Mnist(Scenario):
@@ -126,23 +147,10 @@ class Mnist(Scenario):
         self._mark = (self.clock(), 0)
 
     def load_data(self) -> None:
-        """The whole dataset onto the device once, as ToTensor() gives it: float in [0, 1]."""
+        """The whole dataset on the device, as ToTensor() gives it: float in [0, 1]."""
         p = self.p
-        if p.dataset == "digits":
-            train_x, train_y, test_x, test_y = data.load_digits()
-            self.classes = tuple("0123456789")
-            self.train_x, self.test_x = (
-                F.interpolate(torch.from_numpy(x)[:, None], size=(28, 28), mode="bilinear",
-                              align_corners=False).clamp(0, 1).to(self.device)
-                for x in (train_x, test_x))
-        else:
-            train_x, train_y, test_x, test_y = data.load(p.dataset, p.data_dir or None)
-            self.classes = data.DATASETS[p.dataset].classes
-            self.train_x, self.test_x = (
-                torch.from_numpy(x).to(self.device)[:, None].float().div(255)
-                for x in (train_x, test_x))
-        self.train_y = torch.from_numpy(train_y).to(self.device)
-        self.test_y = torch.from_numpy(test_y).to(self.device)
+        (self.train_x, self.train_y, self.test_x, self.test_y, self.classes) = device_dataset(
+            p.dataset, p.data_dir or None, str(self.device))
 
     def epoch_order(self) -> torch.Tensor:
         """This epoch's shuffle, drawn as the lab's DataLoader(shuffle=True) draws it."""
