@@ -78,7 +78,6 @@ class Racer:
         self.path = np.empty((MAX_PATH, 2))
         self.n = 0
         self.add_point(start.tolist())
-        self.loss = math.nan  # f at the current point
         self.forward_loss = math.nan  # f where the last step started (the record's loss)
         self.grad = [0.0, 0.0]  # the gradient the last step used (noise included)
         self.before = start.tolist()  # the point before the last step
@@ -147,8 +146,6 @@ class Optimizers(Scenario):
         w0 = torch.tensor(start, dtype=dtype, device=self.device)
         noise_seed = int(torch.randint(0, 2**31 - 1, (1,)).item())
         self.racers = [Racer(n, w0, self.lr_of(n), noise_seed) for n in self.names]
-        for r in self.racers:
-            r.loss = self.land(w0[0], w0[1]).item()
         self.t = 0
 
     def lr_of(self, name: str) -> float:
@@ -195,8 +192,11 @@ class Optimizers(Scenario):
             return
         r.add_point([x, y])
         r.step_length = math.hypot(x - r.before[0], y - r.before[1])
+
+    def loss_now(self, r: Racer) -> float:
+        """f at the racer's current point: for the screen, computed only when one is drawn."""
         with torch.no_grad():
-            r.loss = self.land(r.w[0], r.w[1]).item()
+            return self.land(r.w[0], r.w[1]).item()
 
     def on_param(self, name: str, value) -> None:
         if name == "lr" or name.startswith("lr."):
@@ -249,7 +249,7 @@ class Optimizers(Scenario):
                 st = self.state(r)
                 keys = ("m̂", "v̂") if "m̂" in st else tuple(st)
                 status = "  ".join(f"{k}={_v(st[k])}" for k in keys) or "—"
-            rows.append([LABELS[r.name], self.lr_of(r.name), float(x), float(y), r.loss,
+            rows.append([LABELS[r.name], self.lr_of(r.name), float(x), float(y), self.loss_now(r),
                          math.hypot(*r.grad), r.step_length, status])
         return {"columns": ["optimizer", "lr", "x", "y", "loss", "|∇|", "last step", "state"],
                 "rows": rows, "highlight": highlight}
@@ -292,7 +292,7 @@ class Optimizers(Scenario):
             lines.append(f"  v̂ = v/(1−β₂ᵗ) = {_v(st['v̂'])}")
             update = "x ← x − lr·m̂/(√v̂+δ)"
         lines.append(f"  {update} = {_v(x1)}")
-        lines.append(f"  f(x) = {racer.loss:.6g}   |Δx| = {racer.step_length:.4g}")
+        lines.append(f"  f(x) = {self.loss_now(racer):.6g}   |Δx| = {racer.step_length:.4g}")
         if name == "momentum":
             lines.append("  (course: v ← αv − ε∇f, x ← x + v: the same with v·(−ε))")
         return "\n".join(lines)
