@@ -134,7 +134,10 @@ def render_line(
         steps, values = xy if isinstance(xy, (tuple, list)) and len(xy) == 2 else (None, xy)
         x, y = _clean(steps, values, logy)
         if y.size:
-            trend = ema_trend(y, ema) if ema and 0 < ema < 1 else y
+            # `ema` is per step: points recorded every k steps (test accuracy per epoch, old
+            # decimated history) decay by ema**k, so a sparse series' trend does not lag.
+            spacing = float(np.median(np.diff(x))) if x.size > 1 else 1.0
+            trend = ema_trend(y, ema ** max(spacing, 1.0)) if ema and 0 < ema < 1 else y
             series[str(name)] = (x, y, trend)
     if not series or width < 1 or height < 1:
         return message("no data yet", width, height)
@@ -154,23 +157,27 @@ def render_line(
     title = "  ".join(
         f"{n} {fmt_num(s[2][-1] if smooth else s[1][-1], 4)}" for n, s in series.items()
     )
+    # Several series: a coloured legend line above the plot (plotext's own legend sits on the
+    # data in the top-left corner and hides it in short panels).
+    legend = _legend(series, smooth, width) if len(series) > 1 else None
+    plot_height = height - 1 if legend is not None else height
     with PLOT_LOCK:
         plt.clear_figure()
         plt.limitsize(False, False)
-        plt.plotsize(width, height)
+        plt.plotsize(width, plot_height)
         plt.theme("pro")
         for i, (name, (x, y, trend)) in enumerate(series.items()):  # raw points first ...
-            color, label = SERIES[i % len(SERIES)], (name if len(series) > 1 else None)
+            color = SERIES[i % len(SERIES)]
             xs, ys = decimate(x, tf(y), width, envelope=True)
             if smooth:
                 plt.scatter(xs, ys, marker="braille", color=rgb(shade([color], 0.45)[0]))
             else:
-                plt.plot(xs, ys, marker="braille", color=rgb(color), label=label)
+                plt.plot(xs, ys, marker="braille", color=rgb(color))
         for i, (name, (x, _, trend)) in enumerate(series.items()):  # ... then trends on top
             if smooth:
-                color, label = SERIES[i % len(SERIES)], (name if len(series) > 1 else None)
+                color = SERIES[i % len(SERIES)]
                 xt, yt = decimate(x, tf(trend), width, envelope=False)
-                plt.plot(xt, yt, marker="braille", color=rgb(color), label=label)
+                plt.plot(xt, yt, marker="braille", color=rgb(color))
         for step, label in _events(data, xmin, xmax):
             plt.vline(step, color=rgb(DIM))
             plt.text(label, step, yhi, color=rgb("#e0e0e0"), alignment="left")
@@ -184,12 +191,31 @@ def render_line(
             plt.yticks(list(yt), [fmt_num(v, 3) for v in yt])
         plt.xlim(xmin, xmax)
         plt.ylim(ylo, yhi)
-        if height >= 12:
+        if plot_height >= 12:
             plt.xlabel(xlabel)
-        if height >= 10:
+        if legend is None and height >= 10:
             plt.title(title + ("  (log y)" if logy else ""))
         out = plt.build()
-    return fit(_embolden(Text.from_ansi(out), SERIES if smooth else ()), width, height)
+    plot = _embolden(Text.from_ansi(out), SERIES if smooth else ())
+    if legend is not None:
+        if logy:
+            legend.append("  (log y)", style=DIM)
+        plot = Text("\n").join([legend, plot])
+    return fit(plot, width, height)
+
+
+def _legend(series: dict, smooth: bool, width: int) -> Text:
+    """One line: a coloured ■, the name and the latest (trend) value of every series; only
+    the names when the values don't fit."""
+    for with_values in (True, False):
+        line = Text(" ")
+        for i, (name, (_, y, trend)) in enumerate(series.items()):
+            value = f" {fmt_num(trend[-1] if smooth else y[-1], 4)}" if with_values else ""
+            line.append("■ ", style=SERIES[i % len(SERIES)])
+            line.append(f"{name}{value}  ")
+        if line.cell_len <= width:
+            break
+    return line
 
 
 def _embolden(text: Text, colors: tuple[str, ...]) -> Text:
