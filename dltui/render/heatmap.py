@@ -132,10 +132,21 @@ def render_heatmap(data: dict[str, Any], width: int, height: int, **_: Any) -> T
     rows = [str(s) for s in data.get("row_labels") or []]
     cols = [str(s) for s in data.get("col_labels") or []]
     label_w = max((len(s) for s in rows), default=-1) + 1
-    ncols, nrows, tw, th = _layout(mats, width, height, label_w, int(bool(cols)))
+    header = int(bool(cols))
+    ncols, nrows, tw, th = _layout(mats, width, height, label_w, header)
+    # One column of slots each as tall as its matrix, when that prints every number: a small
+    # net's W (2×3) above its bias row needs no equal share of the height.
+    stacked = [m.shape[0] + header for _, m in mats]
+    if sum(h + 1 for h in stacked) <= height and all(
+        _fits_numbers(m, width, h, label_w, header) for (_, m), h in zip(mats, stacked)
+    ):
+        tops = np.cumsum([0] + [h + 1 for h in stacked])
+        slots = [(int(t), 0, width, h) for t, h in zip(tops, stacked)]
+    else:
+        slots = [((k // ncols) * (th + 1), (k % ncols) * (tw + GAP), tw, th)
+                 for k in range(min(len(mats), ncols * nrows))]
     cv = Canvas(width, height, DIVERGING)
-    for k, (title, m) in enumerate(mats[: ncols * nrows]):
-        top, left = (k // ncols) * (th + 1), (k % ncols) * (tw + GAP)
+    for (title, m), (top, left, tw, th) in zip(mats, slots):
         fin = np.abs(m[np.isfinite(m)])
         vmax = float(fin.max()) if fin.size else 0.0
         used = cv.text(top, left, title[: max(tw - 9, 1)] + " ", fg="#e0e0e0", bold=True)

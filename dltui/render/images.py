@@ -81,16 +81,20 @@ def _tiles(maps: list[np.ndarray], box_h: int, box_w: int) -> list[np.ndarray]:
 
 def _layout(
     n: int, width: int, height: int, shape: tuple[int, int], columns: int | None, titles: bool
-) -> tuple[float, int, int, int]:
-    """Best (scale, columns, tile width, tile pixel rows) for n tiles of aspect `shape`."""
-    best = (0.0, 1, 0, 0)
+) -> tuple[float, int, int, int, int]:
+    """Best (scale, columns, tile width, tile pixel rows, row pitch in cells) for n tiles of
+    aspect `shape`. Untitled rows of tiles 6+ pixels tall keep one empty pixel row below each
+    tile, so a grid of maps reads as tiles, not as stripes."""
+    best = (0.0, 1, 0, 0, 1)
     options = [max(1, min(int(columns), n))] if columns else range(1, n + 1)
     for ncols in options:
         nrows = -(-n // ncols)
         tw = (width - GAP * (ncols - 1)) // ncols
-        th = 2 * (height // nrows - titles)
+        pitch = height // nrows
+        gap = 0 if titles or nrows == 1 or pitch < 3 else 1  # tiny tiles can't spare a row
+        th = 2 * (pitch - titles) - gap
         if tw >= 1 and th >= 2:
-            best = max(best, (min(th / shape[0], tw / shape[1]), ncols, tw, th))
+            best = max(best, (min(th / shape[0], tw / shape[1]), ncols, tw, th, pitch))
     return best
 
 
@@ -110,7 +114,7 @@ def render_images(
         plain = _layout(shown, width, grid_h, shape, columns, False)
         titled = _layout(shown, width, grid_h, shape, columns, True)
         with_titles = titled[0] >= 0.75 * plain[0] and titled[0] * max(shape) >= 8
-        scale, ncols, tw, th = titled if with_titles else plain
+        scale, ncols, tw, th, pitch = titled if with_titles else plain
         if scale * max(shape) >= min(MIN_SIDE, max(shape)) or shown == 1 or grid_h <= 1:
             break
         shown, grid_h = max(1, int(shown * 0.8)), height - 1
@@ -120,7 +124,7 @@ def render_images(
     tiles = _tiles([m for _, m in maps[:shown]], box_h, box_w)
     pix = np.full((2 * height, width), -1, dtype=np.int32)
     places = [
-        ((k // ncols) * (th // 2 + with_titles), (k % ncols) * (tw + GAP)) for k in range(shown)
+        ((k // ncols) * pitch, (k % ncols) * (tw + GAP)) for k in range(shown)
     ]
     for (top, left), tile in zip(places, tiles):
         r0 = 2 * (top + with_titles)
