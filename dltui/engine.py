@@ -105,7 +105,9 @@ class Runner:
         self.diverged_at: int | None = None
         self.events = []
         self._pending: list[tuple[int, dict[str, Any]]] = []
-        self._sync_every = 1 if self.device.type == "cpu" else SYNC_EVERY
+        # CPU: read each step (cheap; divergence stops on its step). Elsewhere: batch reads.
+        self._batched = self.device.type != "cpu"
+        self._sync_every = SYNC_EVERY if self._batched else 1
         self._rate_mark = (time.perf_counter(), 0)
         self.steps_per_s = 0.0
         self._last_view: dict[str, dict[str, Any]] | None = None
@@ -133,20 +135,21 @@ class Runner:
         if not self._pending:
             return
         pending, self._pending = self._pending, []
-        tensors = [v for _, m in pending for v in m.values() if isinstance(v, torch.Tensor)]
-        if self.device.type == "cpu":
-            flat = [float(t) for t in tensors]  # no transfer to batch: skip the stacking
-        elif tensors:
-            dtype = torch.float32 if self.device.type == "mps" else torch.float64
-            flat = torch.stack([t.detach().reshape(()).to(dtype) for t in tensors]).cpu().tolist()
+        if not self._batched:
+            rows = [(step, {k: float(v) for k, v in m.items()}) for step, m in pending]
         else:
-            flat = []
-        it = iter(flat)
-        for step, metrics in pending:
-            values = {
-                k: (next(it) if isinstance(v, torch.Tensor) else float(v))
-                for k, v in metrics.items()
-            }
+            dtype = torch.float32 if self.device.type == "mps" else torch.float64
+            tensors = [v for _, m in pending for v in m.values() if isinstance(v, torch.Tensor)]
+            flat = iter(
+                torch.stack([t.detach().reshape(()).to(dtype) for t in tensors]).cpu().tolist()
+                if tensors else ()
+            )
+            rows = [
+                (step, {k: next(flat) if isinstance(v, torch.Tensor) else float(v)
+                        for k, v in m.items()})
+                for step, m in pending
+            ]
+        for step, values in rows:
             self.history.record(step, values)
             self.last = values
             loss = values.get("loss")

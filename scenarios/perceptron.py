@@ -71,6 +71,7 @@ class Gate(Scenario):
     def setup(self) -> None:
         self.X = torch.tensor(X_DATA, device=self.device)
         self.Y = torch.tensor(self.targets, device=self.device).reshape(4, 1)
+        self.Y_bool = self.Y > 0.5
         widths = [2] + [self.p.hidden] * (self.p.depth if self.p.hidden else 0) + [1]
         self.linears = [nn.Linear(i, o) for i, o in zip(widths, widths[1:])]
         layers: list[nn.Module] = []
@@ -87,7 +88,8 @@ class Gate(Scenario):
         cost = self.criterion(hypothesis, self.Y)
         cost.backward()
         self.optimizer.step()
-        accuracy = ((hypothesis.detach() > 0.5).float() == self.Y).float().mean()
+        # Count right answers, then divide: ~half the cost of .float().mean() on 4 values.
+        accuracy = (hypothesis.detach() > 0.5).eq(self.Y_bool).sum() / len(self.Y)
         return {"loss": cost.detach(), "accuracy": accuracy}
 
     # -- what to show -------------------------------------------------------------------

@@ -231,3 +231,19 @@ def test_process_engine_reports_a_crash_in_the_scenario(tmp_path):
 
 def test_user_scenario_class_is_a_scenario():
     assert issubclass(load("xor"), Scenario)
+
+
+def test_batched_metric_reads_give_the_same_records_and_divergence_step():
+    """The CUDA path (metrics stay on the device, read 64 steps at a time), run on the CPU."""
+    plain, batched = make_runner("xor", 300), make_runner("xor", 300)
+    batched._batched, batched._sync_every = True, 64
+    plain.step(300)
+    batched.step(300)
+    assert batched.record() == plain.record()
+    a, b = (s.snapshot(max_points=None) for s in (plain.history.series["loss"],
+                                                  batched.history.series["loss"]))
+    assert np.array_equal(a[1], b[1])
+    blown = make_runner("xor", lr=1e6)
+    blown._batched, blown._sync_every = True, 64
+    blown.step(100)
+    assert blown.diverged_at == 2 and blown.record()["diverged"] is True
