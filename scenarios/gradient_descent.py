@@ -100,8 +100,9 @@ class GradientDescent(Scenario):
         cost = torch.mean((hypothesis - self.y_train) ** 2)
         gradient = 2 * torch.mean((self.W * self.x_train - self.y_train) * self.x_train)
         self.W -= self.p.lr * gradient
-        self.trail.append(self.W.clone())
-        return {"loss": cost, "W": self.W.clone(), "grad": gradient}
+        w = self.W.clone()  # W changes in place next step; the record and the trail keep this
+        self.trail.append(w)
+        return {"loss": cost, "W": w, "grad": gradient}
 
     # -- what to show -------------------------------------------------------------------
     def cost_of(self, w: np.ndarray) -> np.ndarray:

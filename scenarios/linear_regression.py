@@ -78,7 +78,7 @@ class LinearRegression(Scenario):
         self.optimizer.zero_grad()
         cost.backward()
         self.optimizer.step()
-        self.path.append(torch.cat([self.W, self.b]).detach().clone())
+        self.path.append(torch.cat([self.W, self.b]).detach())  # cat copies already
         if len(self.path) > PATH:
             self.path = self.path[::2]
         return {"loss": cost.detach(), "W": self.W.detach().clone(), "b": self.b.detach().clone()}
