@@ -59,7 +59,7 @@ class Gate(Scenario):
               choices=tuple(ACTIVATIONS)),
     )
     panels = (
-        Panel("field2d", "Decision boundary (output over the inputs)", "boundary",
+        Panel("field2d", "Decision boundary (network output)", "boundary",
               row_span=2),
         Panel("line", "Loss (BCE)", options={"series": ("loss",)}, col_span=2),
         Panel("table", "Truth table", "truth"),
