@@ -49,6 +49,8 @@ class Dataset:
     md5: dict[str, str]
     """File name -> published MD5 (torchvision's `resources`)."""
     classes: tuple[str, ...]
+    raw_md5: dict[str, str] | None = None
+    """MD5s of the uncompressed files, as torchvision's `raw/` folder and other copies hold them."""
 
 
 FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
@@ -64,6 +66,10 @@ DATASETS: dict[str, Dataset] = {
          "t10k-images-idx3-ubyte.gz": "9fb629c4189551a2d022fa330f9573f3",
          "t10k-labels-idx1-ubyte.gz": "ec29112dd5afa0611ce80d1b7f02629c"},
         tuple("0123456789"),
+        {"train-images-idx3-ubyte": "6bbc9ace898e44ae57da46a324031adb",
+         "train-labels-idx1-ubyte": "a25bea736e30d166cdddb491f175f624",
+         "t10k-images-idx3-ubyte": "2646ac647ad5339dbf082846283269ea",
+         "t10k-labels-idx1-ubyte": "27ae3e4e09519cfbb04c329615203637"},
     ),
     "fashion-mnist": Dataset(
         "fashion-mnist", "Fashion-MNIST", "FashionMNIST",
@@ -75,6 +81,10 @@ DATASETS: dict[str, Dataset] = {
          "t10k-labels-idx1-ubyte.gz": "bb300cfdad3c16e7a12a480ee83cd310"},
         ("T-shirt", "Trouser", "Pullover", "Dress", "Coat",
          "Sandal", "Shirt", "Sneaker", "Bag", "Boot"),
+        {"train-images-idx3-ubyte": "f4a8712d7a061bf5bd6d2ca38dc4d50a",
+         "train-labels-idx1-ubyte": "9018921c3c673c538a1fc5bad174d6f9",
+         "t10k-images-idx3-ubyte": "8181f5470baa50b63fa0f6fddb340f0a",
+         "t10k-labels-idx1-ubyte": "15d484375f8d13e6eb1aabb0c3f46965"},
     ),
 }
 
@@ -261,15 +271,15 @@ def download(name: str, data_dir: str | None = None, opener: Opener | None = Non
 
 
 def verify(name: str, files: list[Path]) -> None:
-    """Check the published MD5 of every .gz file among `files` (raw files: their structure)."""
-    checksums = dataset(name).md5
+    """Check every file among `files` against its published MD5 (gzip or uncompressed)."""
+    info = dataset(name)
     for path in files:
-        if path.suffix == ".gz":
-            if md5(path) != checksums[path.name]:
-                raise DataError(f"{path} has the wrong checksum (expected MD5 "
-                                f"{checksums[path.name]}); delete it and run 'dltui data {name}'")
-        else:
-            read_idx(path)
+        checksum = (info.md5 if path.suffix == ".gz" else info.raw_md5 or {}).get(path.name)
+        if checksum is None:
+            read_idx(path)  # no published checksum: at least a whole IDX file
+        elif md5(path) != checksum:
+            raise DataError(f"{path} has the wrong checksum (expected MD5 {checksum}); "
+                            f"delete it and run 'dltui data {name}'")
 
 
 def cmd_data(name: str, data_dir: str | None = None) -> int:

@@ -199,10 +199,25 @@ def test_cmd_data_downloads_into_the_cache_then_is_a_no_op(published, monkeypatc
     assert "already in" in capsys.readouterr().out and len(calls) == 4
 
 
-def test_cmd_data_reports_a_damaged_file(tmp_path):
-    make_set(tmp_path / "MNIST_data" / "MNIST" / "raw")  # not the published bytes
-    with pytest.raises(data.DataError, match="wrong checksum"):
+@pytest.mark.parametrize("gz", [True, False])
+def test_cmd_data_reports_a_damaged_file(tmp_path, gz):
+    """Whole IDX files that are not the published bytes, gzipped or as torchvision's raw/
+    folder holds them uncompressed: the checksum names the file."""
+    make_set(tmp_path / "MNIST_data" / "MNIST" / "raw", gz=gz)
+    with pytest.raises(data.DataError, match="train-images-idx3-ubyte.* wrong checksum"):
         data.cmd_data("mnist", None)
+
+
+def test_files_with_no_published_checksum_still_get_a_structure_check(tmp_path):
+    folder = tmp_path / "f"
+    make_set(folder, gz=False)
+    (folder / "t10k-labels-idx1-ubyte").write_bytes(b"\x00\x00\x08\x01\x00\x00")
+    files = data.find("mnist", str(folder))
+    unchecked = data.Dataset("x", "X", "X", (), {}, tuple("0123456789"))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setitem(data.DATASETS, "mnist", unchecked)
+        with pytest.raises(data.DataError, match="t10k-labels-idx1-ubyte is truncated"):
+            data.verify("mnist", files)
 
 
 def test_digits_split_is_fixed():
