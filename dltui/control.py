@@ -5,7 +5,7 @@ in-process engine used by snapshot tests: commands come in as tuples, `advance()
 small time budget taking steps at the requested speed, `frame()` captures what to show.
 
 Commands: ("play",) ("pause",) ("toggle",) ("step", n) ("speed", steps_per_s | None)
-("faster",) ("slower",) ("reset",) ("set", name, value) ("scale", name, factor) ("nudge", name, step).
+("faster",) ("slower",) ("reset",) ("set", name, value) ("scale", name, factor) ("key", key): a scenario key.
 """
 
 from __future__ import annotations
@@ -55,9 +55,8 @@ class Controller:
                 self._restart_clock()
             elif verb == "set":
                 self.runner.set_param(args[0], args[1])
-            elif verb == "nudge":
-                value = self.runner.nudge_param(args[0], int(args[1]))
-                self.message = f"{args[0]} = {value}"
+            elif verb == "key":
+                self.message = self.runner.press(args[0])
             elif verb == "scale":
                 value = self.runner.scale_param(args[0], float(args[1]))
                 self.message = f"{args[0]} = {value:g}"

@@ -88,10 +88,10 @@ class Runner:
         )
         self.history_capacity = history_capacity
         self.events: list[tuple[int, str]] = []
+        if limit is not None and limit < 1:
+            raise UsageError(f"--steps must be at least 1, got {limit}")
+        self._limit = limit
         self.reset()
-        self.limit = self.scenario.length() if limit is None else limit
-        if self.limit < 1:
-            raise UsageError(f"--steps must be at least 1, got {self.limit}")
 
     # -- lifecycle ----------------------------------------------------------------------
     def reset(self) -> None:
@@ -99,6 +99,7 @@ class Runner:
         torch.manual_seed(self.seed)
         self.scenario = self.cls(self.params, self.device)
         self.scenario.setup()
+        self.limit = self.scenario.length() if self._limit is None else self._limit
         self.step_count = 0
         self.history = History(self.history_capacity)
         self.last: dict[str, float] = {}
@@ -113,6 +114,15 @@ class Runner:
         self._last_view: dict[str, dict[str, Any]] | None = None
         # Frames carry only the history that line panels plot, not every recorded metric.
         self._plotted = {name for panel in self.scenario.layout() for name in panel.series}
+
+    @property
+    def limit(self) -> int:
+        """The step the run stops at; the scenario sees it too (progress, ETA)."""
+        return self.scenario.limit
+
+    @limit.setter
+    def limit(self, value: int) -> None:
+        self.scenario.limit = value
 
     @property
     def done(self) -> bool:
@@ -194,6 +204,21 @@ class Runner:
             if param.max is not None:
                 value = min(value, type(value)(param.max))
         return self.set_param(name, value)
+
+    def press(self, key: str) -> str:
+        """A scenario key (`Scenario.keys`): move its live param, or call its action. Returns
+        what to show on the status line."""
+        if key not in self.cls.keys:
+            raise UsageError(f"{key!r} does nothing on this screen")
+        target, step, _ = self.cls.keys[key]
+        if any(p.name == target for p in self.cls.params):
+            value = self.nudge_param(target, step)
+            return f"{target} = {self.params.declared(target).format(value)}"
+        action = getattr(self.scenario, f"action_{target}", None)
+        if action is None:
+            raise UsageError(f"key {key!r} names {target!r}, which is neither a param nor an "
+                             f"action_{target}() method of {self.cls.__name__}")
+        return str(action())
 
     # -- output -------------------------------------------------------------------------
     def record(self) -> dict[str, Any]:

@@ -48,11 +48,11 @@ class Scenario:
 
     name: ClassVar[str] = ""
     """Short name used on the command line (`dltui run NAME`)."""
-    title: ClassVar[str] = ""
-    """Title shown in the header."""
+    title: str = ""
+    """Title shown in the header (setup() may reword it, and the caption, for its params)."""
     description: ClassVar[str] = ""
     """One line for `dltui list`."""
-    caption: ClassVar[str] = ""
+    caption: str = ""
     """The lesson, in a sentence or two, shown on screen."""
     aliases: ClassVar[tuple[str, ...]] = ()
     seed: ClassVar[int] = 777
@@ -68,15 +68,21 @@ class Scenario:
     columns: ClassVar[int] = 2
     """Columns of the panel grid."""
     keys: ClassVar[dict[str, tuple[str, int, str]]] = {}
-    """Extra UI keys: key name -> (live param, step, help). A step moves an int by that much
-    or a choice param to the next (+1) / previous (-1) choice, e.g. {"tab": ("selected", 1,
-    "next optimizer")}. They take precedence over the app's own keys on this scenario's screen."""
+    """Extra UI keys: key name -> (target, step, help). A live param as target is moved by
+    step: an int by that much, a choice param to the next (+1) / previous (-1) choice, e.g.
+    {"tab": ("selected", 1, "next optimizer")}. Any other target names an action: the method
+    `action_<target>()`, called between steps, returning a line for the status bar, e.g.
+    {"t": ("test", 0, "test accuracy now")}. They take precedence over the app's own keys on
+    this scenario's screen."""
     diverge_above: ClassVar[float] = math.inf
     """A loss above this (or NaN/inf) stops the run as diverged."""
     records: ClassVar[dict[str, str]] = {"loss": "loss of this step's forward pass"}
     """Record keys and what they mean (shown by `dltui info`)."""
 
     optimizer: Any = None
+    limit: int | None = None
+    """The step this run stops at (`--steps`, else `length()`), set by the engine after
+    setup(); for progress and ETA displays. None outside an engine."""
 
     def __init__(self, params: Params, device: torch.device):
         self.p = params

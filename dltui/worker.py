@@ -48,6 +48,8 @@ def describe(runner, speed: float | None, paused: bool) -> dict[str, Any]:
 
     info = runner.cls.describe()
     info.update(
+        title=runner.scenario.title or info["title"],  # a scenario may word them per params
+        caption=runner.scenario.caption,
         panels=[p.describe() for p in runner.scenario.layout()],
         columns=runner.cls.columns,
         device=device_label(runner.device),

@@ -114,10 +114,16 @@ class Keyed(Scenario):
     steps = 50
     params = (Param("pick", "a", "which", choices=("a", "b", "c"), live=True),
               Param("probe", 0, "probe index", min=0, max=3, live=True))
-    keys = {"tab": ("pick", 1, "next pick"), "right": ("probe", 1, "next probe")}
+    keys = {"tab": ("pick", 1, "next pick"), "right": ("probe", 1, "next probe"),
+            "t": ("count", 0, "count presses"), "x": ("nothing", 0, "a typo")}
 
     def setup(self):
         self.w = torch.zeros(1, requires_grad=True)
+        self.presses = 0
+
+    def action_count(self):
+        self.presses += 1
+        return f"pressed {self.presses} times"
 
     def step(self):
         return {"loss": torch.tensor(1.0)}
@@ -136,5 +142,11 @@ async def test_scenario_keys_take_precedence(tmp_path):
         await pilot.press("right", "right", "right", "right", "right")
         await pilot.pause(0.2)
         assert app.frame.params["probe"] == 3 and app.frame.step == 0  # clamped; no step
+        await pilot.press("t", "t")
+        await pilot.pause(0.2)
+        assert app.frame.message == "pressed 2 times" and app.frame.step == 0  # an action
+        await pilot.press("x")
+        await pilot.pause(0.2)
+        assert "'nothing', which is neither a param nor an action_nothing()" in app.frame.message
         await pilot.press("n")
         await wait_for_step(pilot, 1)

@@ -196,8 +196,7 @@ class DltuiApp(App[int]):
         """Scenario keys (e.g. tab: next optimizer) before the app's own bindings."""
         keys = (self.info or {}).get("keys", {})
         if event.key in keys and not isinstance(self.screen, HelpScreen):
-            name, step, _ = keys[event.key]
-            self.command("nudge", name, step)
+            self.command("key", event.key)
             event.prevent_default()
             event.stop()
 
