@@ -17,7 +17,8 @@ field2d  {"x": (nx,), "y": (ny,), "z": (ny, nx) scalar field,
           "levels": int or sequence (contour values), "log": bool,     (optional)
           "boundary": float (draw this level as the decision line),   (optional)
           "diverging": bool (colour map centred on `boundary` or 0)}   (optional)
-heatmap  {"matrices": [(title, (r, c) array)], "row_labels": [...], "col_labels": [...]}
+heatmap  {"matrices": [(title, (r, c) array)], "row_labels": [...], "col_labels": [...],
+          "vmax": optional colour scale (larger |values| saturate)}
          Diverging colours centred on 0; values printed when the matrix is small.
 table    {"columns": [str], "rows": [[value, ...]], "highlight": [row index, ...]}
          Floats are formatted by the renderer; strings are shown as they are.

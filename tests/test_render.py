@@ -281,6 +281,34 @@ def test_heatmap_prints_numbers_only_when_they_fit() -> None:
     assert "▀" in big.plain
 
 
+def test_heatmap_vmax_keeps_small_entries_visible_beside_huge_ones() -> None:
+    """A confusion matrix: 1000 right answers would wash out the 3 mistakes; vmax=3 colours
+    the 3 as strongly as the 1000 (both saturate) and the 0 stays neutral."""
+    m = np.array([[1000, 3], [0, 900]])
+
+    def bg_of(data: dict) -> dict[str, object]:
+        row0, row1 = cell_styles(render_heatmap(data, 40, 6))[1:3]
+        first = {"1000": ("1", row0), "3": ("3", row0), "0": ("0", row1)}
+        return {k: next(style.bgcolor for ch, style in row if ch == c)
+                for k, (c, row) in first.items()}
+
+    plain, clipped = bg_of({"matrices": [("C", m)]}), bg_of({"matrices": [("C", m)], "vmax": 3})
+    assert plain["3"] != plain["1000"] and plain["3"] == plain["0"]  # 3/1000 rounds to grey
+    assert clipped["3"] == clipped["1000"] != clipped["0"]
+    assert "C clip ±3" in render_heatmap({"matrices": [("C", m)], "vmax": 3}, 40, 6).plain
+
+
+def test_heatmap_prints_counts_narrower_than_floats() -> None:
+    """A 10×10 confusion matrix (int counts) prints in 62 columns; the same values as floats
+    (or all-zero float gradients) keep the 8-character cells and fall back to pixels."""
+    m = np.full((10, 10), 3) + np.diag(np.full(10, 1127))
+    labels = {"row_labels": list("0123456789"), "col_labels": list("0123456789")}
+    counts = lines(render_heatmap({"matrices": [("C", m)], **labels}, 63, 12))
+    assert counts[1].split() == list("0123456789") and counts[3].split()[:3] == ["1", "3", "1130"]
+    floats = render_heatmap({"matrices": [("C", m.astype(float))], **labels}, 63, 12)
+    assert "1130" not in floats.plain and "▀" in floats.plain
+
+
 def test_heatmap_labels() -> None:
     text = render_heatmap(sample("heatmap"), 80, 10)
     assert "h1" in text.plain and "h2" in text.plain and lines(text)[2].lstrip().startswith("a")

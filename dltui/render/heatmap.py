@@ -1,10 +1,12 @@
 """Matrices (weights, gradients, confusion matrices) as diverging-colour heatmaps.
 
 `render_heatmap(data, width, height)` with data {"matrices": [(title, (r, c) array)],
-"row_labels": [...], "col_labels": [...]} lays the matrices out in the grid (side by side or
-stacked) that gives them the most room. Each gets a title line "title ±max" and a blue → grey →
-red map centred on 0 scaled to its own largest |value|. When every cell gets 8 characters the
-values are printed on their colour ("+1.234", integers as integers); otherwise each element is
+"row_labels": [...], "col_labels": [...], "vmax": optional} lays the matrices out in the grid
+(side by side or stacked) that gives them the most room. Each gets a title line "title ±max" and
+a blue → grey → red map centred on 0 scaled to its own largest |value|, or to `vmax` when given:
+larger values saturate, so small entries next to huge ones (a confusion matrix's mistakes beside
+its diagonal) stay visible. When every cell gets 8 characters (integer arrays: their longest number + 2)
+the values are printed on their colour ("+1.234", integers as integers); otherwise each element is
 a block of half-block pixels (large matrices are subsampled). Labels are shown on the matrices
 whose shape they match.
 """
@@ -40,8 +42,10 @@ def cell_str(v: float, integers: bool = False) -> str:
 
 
 def _matrix(a: Any) -> np.ndarray:
-    """Any array-like as a 2-D float array (1-D → one row; more dims folded into columns)."""
-    m = np.asarray(a if a is not None else [], dtype=float)
+    """Any array-like as a 2-D array (1-D → one row; more dims folded into columns): int64 for
+    integer input (counts), float otherwise."""
+    m = np.asarray(a if a is not None else [])
+    m = m.astype(np.int64 if m.dtype.kind in "iub" else float)
     if m.ndim == 0:
         m = m.reshape(1, 1)
     elif m.ndim == 1:
@@ -51,8 +55,16 @@ def _matrix(a: Any) -> np.ndarray:
     return m
 
 
+def _cell_width(m: np.ndarray) -> int:
+    """Characters a printed value needs: CELL, or for counts (an integer array) their longest
+    number + 2, so a 10×10 confusion matrix prints where 10 floats would not fit."""
+    if m.dtype.kind != "i" or np.abs(m).max() >= 1e6:
+        return CELL
+    return max(len(str(v)) for v in m.flat) + 2
+
+
 def _fits_numbers(m: np.ndarray, w: int, h: int, label_w: int, header: int) -> bool:
-    return label_w + m.shape[1] * CELL <= w and m.shape[0] + header <= h
+    return label_w + m.shape[1] * _cell_width(m) <= w and m.shape[0] + header <= h
 
 
 def _layout(mats: list, width: int, height: int, label_w: int, header: int) -> tuple:
@@ -146,18 +158,24 @@ def render_heatmap(data: dict[str, Any], width: int, height: int, **_: Any) -> T
         slots = [((k // ncols) * (th + 1), (k % ncols) * (tw + GAP), tw, th)
                  for k in range(min(len(mats), ncols * nrows))]
     cv = Canvas(width, height, DIVERGING)
+    clip = data.get("vmax")
     for (title, m), (top, left, tw, th) in zip(mats, slots):
         fin = np.abs(m[np.isfinite(m)])
         vmax = float(fin.max()) if fin.size else 0.0
+        scale = f"±{fmt_num(vmax, 3)}"
+        if clip is not None and 0 < float(clip) < vmax:
+            vmax = float(clip)
+            scale = f"clip ±{fmt_num(vmax, 3)}"
         used = cv.text(top, left, title[: max(tw - 9, 1)] + " ", fg="#e0e0e0", bold=True)
-        cv.text(top, left + used, f"±{fmt_num(vmax, 3)}"[: max(tw - used, 0)], fg=DIM)
+        cv.text(top, left + used, scale[: max(tw - used, 0)], fg=DIM)
         idx = quantize_diverging(m, 0.0, vmax).astype(np.int32)
         if th < 1:
             continue
         r_labels = rows if len(rows) == m.shape[0] else []  # labels only where they match
         c_labels = cols if len(cols) == m.shape[1] else []
         if _fits_numbers(m, tw, th, label_w, int(bool(c_labels))):
-            cw = min(max(CELL, (tw - label_w) // m.shape[1]), CELL + 2)
+            base = _cell_width(m)
+            cw = min(max(base, (tw - label_w) // m.shape[1]), base + 2)
             _draw_numbers(cv, top + 1, left, m, idx, r_labels, c_labels, label_w, cw)
         else:
             _draw_pixels(cv, top + 1, left, tw, th, idx, r_labels)
