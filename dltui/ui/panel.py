@@ -3,13 +3,18 @@
 The scenario's panel declaration (kind, title, key, options) comes down as attributes; each new
 frame hands the widget its data. Rendering is `dltui.render.render(kind, data, w, h, options)`,
 cached until the data, the size or an option (log-y) changes, so a paused screen costs nothing.
+The widget uses Textual's line API: the renderer's Text becomes one Strip of segments a row,
+which skips Textual's generic Visual/Content conversion (most of a frame's cost for the
+thousands of coloured half-block cells of feature maps).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from rich.segment import Segment
 from rich.text import Text
+from textual.strip import Strip
 from textual.widget import Widget
 
 from dltui.render import render
@@ -35,6 +40,7 @@ class PanelWidget(Widget):
         self.data: dict[str, Any] = {}
         self._version = 0
         self._cache: tuple[Any, Text] | None = None
+        self._strips: tuple[Any, list[Strip]] | None = None
         if spec.get("col_span", 1) > 1:
             self.styles.column_span = spec["col_span"]
         if spec.get("row_span", 1) > 1:
@@ -61,6 +67,22 @@ class PanelWidget(Widget):
             self.options["logy"] = not self.options.get("logy", False)
             self.border_subtitle = "log y" if self.options["logy"] else ""
             self.refresh()
+
+    def render_line(self, y: int) -> Strip:
+        """Row y of the panel's content, from strips made once per new picture."""
+        width = self.content_size.width
+        key = (self._version, *self.content_size, tuple(sorted(self.options.items(), key=str)))
+        if self._strips is None or self._strips[0] != key:
+            base = self.visual_style.rich_style
+            console = self.app.console
+            strips = [
+                Strip(Segment.simplify(Segment.apply_style(line.render(console), base)),
+                      line.cell_len)
+                for line in self.render().split("\n", allow_blank=True)
+            ]
+            self._strips = (key, strips)
+        strips = self._strips[1]
+        return strips[y] if y < len(strips) else Strip.blank(width, self.visual_style.rich_style)
 
     def render(self) -> Text:
         width, height = self.content_size
