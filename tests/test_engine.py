@@ -14,7 +14,7 @@ from dltui.client import ProcessEngine
 from dltui.control import Controller
 from dltui.engine import Runner
 from dltui.history import Series
-from dltui.params import Params, UsageError
+from dltui.params import Param, Params, UsageError
 from dltui.registry import BUILTINS, load
 from dltui.scenario import Scenario
 from dltui.worker import RunSpec
@@ -247,3 +247,41 @@ def test_batched_metric_reads_give_the_same_records_and_divergence_step():
     blown._batched, blown._sync_every = True, 64
     blown.step(100)
     assert blown.diverged_at == 2 and blown.record()["diverged"] is True
+
+
+class SlowView(Scenario):
+    """view() takes 5 ms, like a CNN's feature maps on a CPU; step() is free."""
+
+    name = "slowview"
+    steps = 10**6
+    params = (Param("probe", 0, "which picture", min=0, max=9, live=True),)
+
+    def setup(self):
+        self.views = 0
+
+    def step(self):
+        return {"loss": 1.0}
+
+    def view(self):
+        self.views += 1
+        time.sleep(0.005)
+        return {"pic": {"text": f"view {self.views} at probe {self.p.probe}"}}
+
+
+def test_at_max_speed_pictures_refresh_within_their_time_share_and_fresh_otherwise():
+    runner = Runner(SlowView, device="cpu")
+    sc = runner.scenario
+    start = time.perf_counter()
+    while time.perf_counter() - start < 0.5:  # 200 frames' worth of requests in 0.5 s
+        runner.step(1)
+        runner.frame(status="running", speed=None)
+    # ≤ 5% of 0.5 s at 5 ms a view (plus the first): a handful, not hundreds.
+    assert 1 <= sc.views <= 8
+    before = sc.views
+    runner.set_param("probe", 3)  # ←/→ on MNIST: the next frame shows the new probe
+    assert runner.frame(status="running").panels["pic"]["text"].endswith("probe 3")
+    runner.frame(status="paused")
+    runner.frame(status="running", speed=30.0)  # a set speed leaves time to spare
+    runner.step(1)
+    runner.frame(status="done")
+    assert sc.views == before + 4
