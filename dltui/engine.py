@@ -92,6 +92,7 @@ class Runner:
         )
         self.history_capacity = history_capacity
         self.events: list[tuple[int, str]] = []
+        self._view_id = 0  # not reset by reset(): ids stay unique for this engine
         if limit is not None and limit < 1:
             raise UsageError(f"--steps must be at least 1, got {limit}")
         self._limit = limit
@@ -258,6 +259,7 @@ class Runner:
             metrics=dict(self.last),
             history=self.history.snapshot(self._plotted),
             panels=self._view(reuse=status == "running" and speed is None),
+            view_id=self._view_id,
             params=self.params.as_dict(),
             events=tuple(self.events),
             speed=speed,
@@ -278,6 +280,7 @@ class Runner:
         if reuse and self._last_view is not None and start < self._view_due:
             return self._last_view
         self._last_view = self.scenario.view()
+        self._view_id += 1
         self._view_due = start + (time.perf_counter() - start) / VIEW_SHARE
         return self._last_view
 

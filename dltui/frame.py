@@ -23,6 +23,9 @@ class Frame:
     """Metric name -> (steps, values) arrays, bounded: the metrics line panels plot."""
     panels: dict[str, dict[str, Any]]
     """Panel key -> data for that panel kind (see dltui.panels)."""
+    view_id: int
+    """Counts the scenario's view() calls: frames with the same view_id carry the same panels
+    (at max speed pictures refresh less often than frames), so a consumer can skip them."""
     params: dict[str, Any]
     """Current param values."""
     events: tuple[tuple[int, str], ...] = ()

@@ -277,6 +277,8 @@ def test_at_max_speed_pictures_refresh_within_their_time_share_and_fresh_otherwi
         runner.frame(status="running", speed=None)
     # ≤ 5% of 0.5 s at 5 ms a view (plus the first): a handful, not hundreds.
     assert 1 <= sc.views <= 8
+    a, b = runner.frame(status="running"), runner.frame(status="running")
+    assert a.view_id == b.view_id == sc.views and a.panels is b.panels  # the UI skips b
     before = sc.views
     runner.set_param("probe", 3)  # ←/→ on MNIST: the next frame shows the new probe
     assert runner.frame(status="running").panels["pic"]["text"].endswith("probe 3")

@@ -129,6 +129,8 @@ class DltuiApp(App[int]):
             grid.styles.grid_size_columns = info.get("columns", 2)
             self._panels = [PanelWidget(spec) for spec in info["panels"]]
             grid.mount_all(self._panels)
+        for panel in self._panels:
+            panel.forget_picture()  # a restarted engine counts its views from 0 again
         if self.run_to_limit:
             self.command("step", info["limit"])
         self._update_header()

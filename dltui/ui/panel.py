@@ -39,6 +39,7 @@ class PanelWidget(Widget):
         self.border_title = spec["title"]
         self.data: dict[str, Any] = {}
         self._version = 0
+        self._view_id = -1
         self._cache: tuple[Any, Text] | None = None
         self._strips: tuple[Any, list[Strip]] | None = None
         if spec.get("col_span", 1) > 1:
@@ -55,12 +56,18 @@ class PanelWidget(Widget):
                 "events": list(frame.events),
             }
         else:
+            if frame.view_id == self._view_id:
+                return  # the same picture as last frame: nothing to redraw
             data = frame.panels.get(self.key)
             if data is None:
                 return
+            self._view_id = frame.view_id
         self.data = data
         self._version += 1
         self.refresh()
+
+    def forget_picture(self) -> None:
+        self._view_id = -1
 
     def toggle_log(self) -> None:
         if self.kind == "line":
