@@ -22,6 +22,7 @@ from __future__ import annotations
 import functools
 import time
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -89,7 +90,8 @@ class Mnist(Scenario):
     prefers_gpu = True
     columns = 4
     # On this screen ←/→ browse the test digits (n still steps), as ConvNetJS users expect.
-    keys = {"left": ("probe", -1, "previous test digit"), "right": ("probe", 1, "next test digit")}
+    keys = {"left": ("probe", -1, "previous test digit"), "right": ("probe", 1, "next test digit"),
+            "t": ("test", 0, "test accuracy and confusion now")}
     clock = staticmethod(time.perf_counter)
     """Wall clock for images/s (tests inject a fake one so screens are deterministic)."""
     records = {
@@ -123,10 +125,16 @@ class Mnist(Scenario):
         if p.lr == 0:
             p["lr"] = LAB_LR[p.model]  # shown in the header and scaled by [ and ]
         self.load_data()
+        on = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST", "digits": "digits"}[p.dataset]
         if p.model == "cnn":
+            self.title = f"CNN on {on}: feature maps, test accuracy, throughput"
             self.model: nn.Module = CNN().to(self.device)
             self.optimizer = torch.optim.Adam(self.model.parameters(), lr=p.lr)
         else:
+            self.title = f"Softmax regression on {on}: class weights"
+            self.caption = ("One linear layer: each class scores the image with a 28×28 weight "
+                            "template (bright: ink that votes for it); softmax turns the ten "
+                            "scores into probabilities.")
             self.linear = nn.Linear(28 * 28, 10, bias=True)
             self.model = nn.Sequential(nn.Flatten(), self.linear).to(self.device)
             self.optimizer = torch.optim.SGD(self.model.parameters(), lr=p.lr)
@@ -141,6 +149,8 @@ class Mnist(Scenario):
         self.epoch, self.batch = 0, self.batches_per_epoch  # the first step starts epoch 1
         self.correct = torch.zeros((), dtype=torch.int64, device=self.device)
         self.test_accuracy: torch.Tensor | None = None
+        self.tested_at: int | None = None
+        """Batches done when the test set was last evaluated (epoch ends, the `t` key)."""
         self.confusion = torch.zeros(10, 10, dtype=torch.int64, device=self.device)
         self.steps_done = 0
         self.images_per_s = 0.0
@@ -207,8 +217,14 @@ class Mnist(Scenario):
                 confusion += torch.bincount(Y * 10 + predicted, minlength=100)
         self.model.train()
         self.confusion = confusion.reshape(10, 10)
+        self.tested_at = self.steps_done
         self.test_accuracy = self.confusion.diagonal().sum() / len(self.test_y)
         return self.test_accuracy
+
+    def action_test(self) -> str:
+        """The `t` key: evaluate on the test set now, mid-epoch (shown, not recorded)."""
+        accuracy = float(self.evaluate())
+        return f"test accuracy {accuracy:.2%} after {self.steps_done:,} batches"
 
     def throughput(self) -> float:
         """Images per second over the last half second or more (host clock; no device sync)."""
@@ -246,7 +262,7 @@ class Mnist(Scenario):
             Panel("bars", "Predicted probabilities", "probs"),
             Panel("images", "conv1 filters 3×3", "filters"),
             Panel("images", "layer2 output: 64 maps 7×7", "conv2", col_span=2),
-            Panel("heatmap", "Test confusion (row true, col predicted)", "confusion"),
+            Panel("heatmap", "Confusion (row = true)", "confusion"),
         )
 
     def view(self) -> dict[str, dict]:
@@ -261,10 +277,7 @@ class Mnist(Scenario):
                                for i, c in enumerate(self.classes)],
                     "series": [("p", to_numpy(probs))],
                 },
-                "confusion": {"matrices": [(f"after epoch {self.epochs_evaluated()}",
-                                            to_numpy(self.confusion))],
-                              "row_labels": list(self.classes),
-                              "col_labels": list(self.classes)},
+                "confusion": self.confusion_view(),
                 "throughput": {"text": self.throughput_text()},
             }
             if self.p.model == "linear":
@@ -281,11 +294,22 @@ class Mnist(Scenario):
         out["filters"] = {"images": [("", to_numpy(f)) for f in filters]}
         return out
 
-    def epochs_evaluated(self) -> int:
-        return self.epoch if self.batch == self.batches_per_epoch else self.epoch - 1
+    def confusion_view(self) -> dict:
+        """The test confusion matrix, its colours scaled to the largest mistake: the diagonal
+        (hundreds of right answers a class) saturates and the mistakes the net still makes
+        (a 4 read as 9) stand out instead of vanishing next to it."""
+        if self.tested_at is None:
+            return {"matrices": []}  # "no data yet" until the first test
+        confusion = to_numpy(self.confusion)
+        mistakes = confusion - np.diag(np.diag(confusion))
+        epoch, batch = divmod(self.tested_at, self.batches_per_epoch)
+        when = f"epoch {epoch}" if batch == 0 else f"batch {self.tested_at:,}"
+        return {"matrices": [(f"{when}: {int(mistakes.sum())} wrong", confusion)],
+                "vmax": int(mistakes.max()) or None,
+                "row_labels": list(self.classes), "col_labels": list(self.classes)}
 
     def throughput_text(self) -> str:
-        total = self.length()
+        total = self.limit or self.length()
         done = self.steps_done
         in_epoch = self.batch if self.epoch else 0
         filled = int(20 * in_epoch / self.batches_per_epoch)

@@ -112,6 +112,32 @@ def test_view_has_the_feature_maps_filters_probabilities_and_confusion():
                                                         "probs", "confusion", "throughput"}
 
 
+def test_confusion_colours_show_the_mistakes_and_t_tests_mid_epoch():
+    values = {"dataset": "digits", "batch_size": 300, "epochs": 2}  # 5 batches an epoch
+    runner = Runner(Mnist, Params(Mnist.params, values), device="cpu")
+    runner.step(3)
+    assert runner.frame().panels["confusion"]["matrices"] == []  # untested: "no data yet"
+    runner.step(2)  # the end of epoch 1
+    view = runner.frame().panels["confusion"]
+    (title, confusion), = view["matrices"]
+    mistakes = confusion.sum() - np.trace(confusion)
+    assert title == f"epoch 1: {mistakes} wrong"
+    # Colours saturate at the largest mistake, not at the diagonal's hundreds.
+    assert view["vmax"] == (confusion - np.diag(np.diag(confusion))).max() < np.trace(confusion)
+    runner.step(2)  # mid-epoch 2: the `t` key tests now, without taking a step
+    message = runner.press("t")
+    assert runner.step_count == 7 and message.startswith("test accuracy ")
+    assert message.endswith("after 7 batches")
+    (title, confusion), = runner.frame().panels["confusion"]["matrices"]
+    assert title.startswith("batch 7: ")
+    assert f"{confusion.trace() / 297:.2%}" in message
+
+
+def test_eta_counts_to_the_runs_own_limit():
+    runner = run(4, dataset="digits")  # --steps 4 of the scenario's 225
+    assert runner.done and "ETA 0:00" in runner.frame().panels["throughput"]["text"]
+
+
 def test_runs_on_idx_files_from_data_dir(tmp_path):
     folder = tmp_path / "FashionMNIST" / "raw"
     folder.mkdir(parents=True)
