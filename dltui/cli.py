@@ -89,6 +89,9 @@ def cmd_list() -> int:
     return 0
 
 
+KEY_NAMES = {"left": "←", "right": "→", "up": "↑", "down": "↓"}
+
+
 def cmd_info(target: str) -> int:
     from dltui.registry import load
 
@@ -102,6 +105,10 @@ def cmd_info(target: str) -> int:
         live = "*" if p["live"] else " "
         print(f" {live}{p['name']:<14} {p['type']:<7} default {p['default']:<10} "
               f"{p['range']:<22} {p['help']}")
+    if info["keys"]:
+        print("\nkeys on this scenario's screen (besides those in '?'):")
+        for key, (target, _, what) in info["keys"].items():
+            print(f"  {KEY_NAMES.get(key, key):<16} {what} ({target})")
     print("\nrecord keys (--headless / --jsonl):")
     print(f"  {'step':<16} updates done so far (1-based)")
     for key, meaning in info["records"].items():

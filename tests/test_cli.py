@@ -31,6 +31,17 @@ def test_info_documents_params_and_records(capsys):
     assert "hidden" in out and "default 2" in out and "[0, 64]" in out
     assert "*lr" in out  # live-editable
     assert "accuracy" in out
+    assert "keys on this scenario" not in out  # xor binds none of its own
+
+
+def test_info_lists_the_scenarios_own_keys(capsys):
+    """DESIGN.md: scenario-specific keys are documented in `info`."""
+    assert main(["info", "cnn"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"^  ←\s+previous test digit \(probe\)$", out, re.M)
+    assert re.search(r"^  t\s+test accuracy and confusion now", out, re.M)
+    assert main(["info", "race"]) == 0
+    assert re.search(r"^  tab\s+", capsys.readouterr().out, re.M)
 
 
 def test_headless_prints_final_record_last_and_jsonl_every_k(capsys, tmp_path):
