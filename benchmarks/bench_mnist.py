@@ -131,7 +131,8 @@ def main() -> None:
           f"{probe.p.batch_size} an epoch, {args.epochs} epochs, median of {args.repeats}, "
           f"torch threads {torch.get_num_threads()}")
     bare(args, device)  # warm-up (kernels, allocator)
-    runs: dict[str, list[float]] = {k: [] for k in ("bare", "scenario", "dataloader", "frames", "ui")}
+    variants = ("bare", "scenario", "dataloader", "frames", "ui")
+    runs: dict[str, list[float]] = {k: [] for k in variants}
     for _ in range(args.repeats):
         runs["bare"].append(bare(args, device))
         runs["scenario"].append(scenario(args, device))

@@ -107,8 +107,8 @@ def cmd_info(target: str) -> int:
               f"{p['range']:<22} {p['help']}")
     if info["keys"]:
         print("\nkeys on this scenario's screen (besides those in '?'):")
-        for key, (target, _, what) in info["keys"].items():
-            print(f"  {KEY_NAMES.get(key, key):<16} {what} ({target})")
+        for key, (moves, _, what) in info["keys"].items():
+            print(f"  {KEY_NAMES.get(key, key):<16} {what} ({moves})")
     print("\nrecord keys (--headless / --jsonl):")
     print(f"  {'step':<16} updates done so far (1-based)")
     for key, meaning in info["records"].items():

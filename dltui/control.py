@@ -5,7 +5,8 @@ in-process engine used by snapshot tests: commands come in as tuples, `advance()
 small time budget taking steps at the requested speed, `frame()` captures what to show.
 
 Commands: ("play",) ("pause",) ("toggle",) ("step", n) ("speed", steps_per_s | None)
-("faster",) ("slower",) ("reset",) ("set", name, value) ("scale", name, factor) ("key", key): a scenario key.
+("faster",) ("slower",) ("reset",) ("set", name, value) ("scale", name, factor)
+("key", key): a scenario key (moves its param or runs its action).
 """
 
 from __future__ import annotations

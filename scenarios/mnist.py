@@ -245,7 +245,8 @@ class Mnist(Scenario):
         top = (
             Panel("line", "Loss per batch (cross-entropy)", col_span=2,
                   options={"series": ("loss",), "ema": 0.98}),
-            Panel("line", "Test accuracy per epoch", options={"series": ("test_accuracy",), "ema": 0}),
+            Panel("line", "Test accuracy per epoch",
+                  options={"series": ("test_accuracy",), "ema": 0}),
             Panel("text", "Throughput", "throughput"),
         )
         if self.p.model == "linear":

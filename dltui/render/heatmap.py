@@ -5,10 +5,10 @@
 (side by side or stacked) that gives them the most room. Each gets a title line "title ±max" and
 a blue → grey → red map centred on 0 scaled to its own largest |value|, or to `vmax` when given:
 larger values saturate, so small entries next to huge ones (a confusion matrix's mistakes beside
-its diagonal) stay visible. When every cell gets 8 characters (integer arrays: their longest number + 2)
-the values are printed on their colour ("+1.234", integers as integers); otherwise each element is
-a block of half-block pixels (large matrices are subsampled). Labels are shown on the matrices
-whose shape they match.
+its diagonal) stay visible. When every cell gets 8 characters (integer arrays: their longest
+number + 2) the values are printed on their colour ("+1.234", integers as integers); otherwise
+each element is a block of half-block pixels (large matrices are subsampled). Labels are shown
+on the matrices whose shape they match.
 """
 
 from __future__ import annotations
