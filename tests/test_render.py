@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 import subprocess
 import sys
 
@@ -350,6 +351,18 @@ def test_images_grid_of_33_maps() -> None:
     assert len(title_rows) >= 3 and max(r.count("m") for r in title_rows) >= 5
     crowded = render_images({"images": maps}, 20, 4)
     assert "more" in lines(crowded)[-1]
+
+
+def test_images_keep_feature_maps_readable_and_count_the_rest() -> None:
+    """32 maps of 14×14 in a 56×11 panel: shrunk at most 2× (7 pixels, the digit still shows),
+    as many as fit at that size, and a line saying how many more there are."""
+    maps = [("", RNG.random((14, 14)) + 0.1) for _ in range(32)]
+    rows = lines(render_images({"images": maps}, 56, 11))
+    tiles = [len(run) for run in re.findall(r"[^ ]+", rows[0])]
+    assert tiles == [7] * 7  # 7 pixels wide, 7 to a row
+    shown = 32 - int(re.match(r"\+(\d+) more", rows[-1]).group(1))
+    assert shown == 14  # two rows of 7; a third would not fit above the "+18 more" line
+    assert "more" not in render_images({"images": maps}, 120, 24).plain  # room: all 32
 
 
 def test_curve1d_marks_point_and_reports_off_plot() -> None:

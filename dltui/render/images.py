@@ -4,8 +4,10 @@
 array)], "columns": int}: every map normalised to its own min/max, quantised to 32 grey levels
 (fewer bytes over SSH) and drawn with half-blocks, all scaled to one tile size (area-averaged
 when shrinking, nearest when enlarging, aspect kept). The grid takes as many columns as give
-the largest tiles (or `columns`); titles go above the tiles when they cost little; when even
-tiny tiles do not fit, the first maps are shown with a "+n more" line.
+the largest tiles (or `columns`); titles go above the tiles when they cost little. A map is never
+shrunk below half its size (nor below MIN_SIDE pixels): a 14×14 feature map at 5 pixels no longer
+shows the digit. When the maps do not all fit at that size, the first ones are shown with a
+"+n more" line.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from .text import message
 
 GAP = 1  # columns between tiles
 MIN_SIDE = 4  # smallest tile (pixels) worth drawing before dropping maps instead
+MAX_SHRINK = 2  # ... and no map is shrunk more than this: its picture must stay readable
 
 
 def _image(a: Any) -> np.ndarray:
@@ -109,15 +112,28 @@ def render_images(
         return message("no data yet", width, height)
     columns = columns or data.get("columns")
     shape = (max(m.shape[0] for _, m in maps), max(m.shape[1] for _, m in maps))
-    shown, grid_h = len(maps), height
-    while True:
-        plain = _layout(shown, width, grid_h, shape, columns, False)
-        titled = _layout(shown, width, grid_h, shape, columns, True)
-        with_titles = titled[0] >= 0.75 * plain[0] and titled[0] * max(shape) >= 8
-        scale, ncols, tw, th, pitch = titled if with_titles else plain
-        if scale * max(shape) >= min(MIN_SIDE, max(shape)) or shown == 1 or grid_h <= 1:
-            break
-        shown, grid_h = max(1, int(shown * 0.8)), height - 1
+    side = max(shape)
+    min_side = min(side, max(MIN_SIDE, -(-side // MAX_SHRINK)))
+
+    def fit(n: int) -> tuple[bool, tuple]:
+        """n maps laid out (a "+k more" line takes a row when n < all): large enough?"""
+        grid_h = height if n == len(maps) else height - 1
+        plain = _layout(n, width, grid_h, shape, columns, False)
+        titled = _layout(n, width, grid_h, shape, columns, True)
+        with_titles = titled[0] >= 0.75 * plain[0] and titled[0] * side >= 8
+        chosen = titled if with_titles else plain
+        return chosen[0] * side >= min_side or n == 1 or grid_h <= 1, (with_titles, *chosen)
+
+    ok, layout = fit(len(maps))
+    shown = len(maps)
+    if not ok:  # the most maps that still fit at a readable size (binary search)
+        lo, hi = 1, len(maps) - 1
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            lo, hi = (mid, hi) if fit(mid)[0] else (lo, mid - 1)
+        shown = lo
+        layout = fit(shown)[1]
+    with_titles, scale, ncols, tw, th, pitch = layout
     cv = Canvas(width, height, GREY)
     box_h, box_w = min(th, max(1, int(scale * shape[0]))), min(tw, max(1, int(scale * shape[1])))
     shown = shown if scale > 0 else 0
