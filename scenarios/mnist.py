@@ -304,7 +304,7 @@ class Mnist(Scenario):
         confusion = to_numpy(self.confusion)
         mistakes = confusion - np.diag(np.diag(confusion))
         epoch, batch = divmod(self.tested_at, self.batches_per_epoch)
-        when = f"epoch {epoch}" if batch == 0 else f"batch {self.tested_at:,}"
+        when = f"epoch {epoch}" if batch == 0 else f"step {self.tested_at}"
         return {"matrices": [(f"{when}: {int(mistakes.sum())} wrong", confusion)],
                 "vmax": int(mistakes.max()) or None,
                 "row_labels": list(self.classes), "col_labels": list(self.classes)}

@@ -129,7 +129,7 @@ def test_confusion_colours_show_the_mistakes_and_t_tests_mid_epoch():
     assert runner.step_count == 7 and message.startswith("test accuracy ")
     assert message.endswith("after 7 batches")
     (title, confusion), = runner.frame().panels["confusion"]["matrices"]
-    assert title.startswith("batch 7: ")
+    assert title.startswith("step 7: ")
     assert f"{confusion.trace() / 297:.2%}" in message
 
 

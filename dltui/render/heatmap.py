@@ -166,7 +166,8 @@ def render_heatmap(data: dict[str, Any], width: int, height: int, **_: Any) -> T
         if clip is not None and 0 < float(clip) < vmax:
             vmax = float(clip)
             scale = f"clip ±{fmt_num(vmax, 3)}"
-        used = cv.text(top, left, title[: max(tw - 9, 1)] + " ", fg="#e0e0e0", bold=True)
+        room = max(tw - len(scale) - 1, min(len(title), tw // 2), 1)  # the title first
+        used = cv.text(top, left, title[:room] + " ", fg="#e0e0e0", bold=True)
         cv.text(top, left + used, scale[: max(tw - used, 0)], fg=DIM)
         idx = quantize_diverging(m, 0.0, vmax).astype(np.int32)
         if th < 1:
