@@ -244,7 +244,7 @@ class Mnist(Scenario):
     def layout(self) -> tuple[Panel, ...]:
         top = (
             Panel("line", "Loss per batch (cross-entropy)", col_span=2,
-                  options={"series": ("loss",), "ema": 0.98}),
+                  options={"series": ("loss",), "ema": 0.98, "logy": True}),
             Panel("line", "Test accuracy per epoch",
                   options={"series": ("test_accuracy",), "ema": 0}),
             Panel("text", "Throughput", "throughput"),

@@ -37,6 +37,8 @@ class PanelWidget(Widget):
         self.key: str = spec["key"]
         self.options: dict[str, Any] = dict(spec.get("options") or {})
         self.border_title = spec["title"]
+        if self.kind == "line" and self.options.get("logy"):
+            self.border_subtitle = "log y"  # as `l` shows it
         self.data: dict[str, Any] = {}
         self._version = 0
         self._view_id = -1
