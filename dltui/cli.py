@@ -89,11 +89,9 @@ def cmd_list() -> int:
     return 0
 
 
-KEY_NAMES = {"left": "←", "right": "→", "up": "↑", "down": "↓"}
-
-
 def cmd_info(target: str) -> int:
     from dltui.registry import load
+    from dltui.scenario import key_label
 
     info = load(target).describe()
     print(f"{info['name']}: {info['title']}")
@@ -108,7 +106,7 @@ def cmd_info(target: str) -> int:
     if info["keys"]:
         print("\nkeys on this scenario's screen (besides those in '?'):")
         for key, (moves, _, what) in info["keys"].items():
-            print(f"  {KEY_NAMES.get(key, key):<16} {what} ({moves})")
+            print(f"  {key_label(key):<16} {what} ({moves})")
     print("\nrecord keys (--headless / --jsonl):")
     print(f"  {'step':<16} updates done so far (1-based)")
     for key, meaning in info["records"].items():

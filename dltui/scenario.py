@@ -142,6 +142,14 @@ class Scenario:
         }
 
 
+KEY_LABELS = {"left": "←", "right": "→", "up": "↑", "down": "↓"}
+
+
+def key_label(key: str) -> str:
+    """How a Textual key name is shown to users: "right" -> "→", "tab" -> "tab"."""
+    return KEY_LABELS.get(key, key)
+
+
 def to_numpy(tensor: torch.Tensor) -> np.ndarray:
     """A read-only host copy of a tensor, safe to hand to another thread or process."""
     array = tensor.detach().cpu().numpy().copy()

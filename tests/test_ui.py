@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from conftest import make_app, wait_for_step
+from rich.table import Table
+from textual.widgets import Static
 
 from dltui.ui.help import HelpScreen
 from dltui.ui.panel import PanelWidget
@@ -148,5 +150,12 @@ async def test_scenario_keys_take_precedence(tmp_path):
         await pilot.press("x")
         await pilot.pause(0.2)
         assert "'nothing', which is neither a param nor an action_nothing()" in app.frame.message
+        await pilot.press("question_mark")  # help: → is this scenario's now, not "one step"
+        await pilot.pause()
+        tables = [w.content for w in app.screen.query(Static) if isinstance(w.content, Table)]
+        keys = {cell.plain for cell in tables[0].columns[0]._cells}
+        assert {"n", "→", "t", "tab"} <= keys and "n  →" not in keys
+        await pilot.press("escape")
+        await pilot.pause()
         await pilot.press("n")
         await wait_for_step(pilot, 1)

@@ -12,6 +12,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from dltui.scenario import key_label
+
 KEYS = (
     ("space", "pause / resume"),
     ("n  →", "one step (pauses)"),
@@ -46,9 +48,12 @@ class HelpScreen(ModalScreen[None]):
         keys = Table.grid(padding=(0, 2))
         keys.add_column(min_width=6)
         keys.add_column()
-        for key, what in KEYS:
-            keys.add_row(Text(key, style="bold"), Text(what))
-        for key, (name, step, what) in self.info.get("keys", {}).items():
+        own = {key_label(k): v for k, v in self.info.get("keys", {}).items()}
+        for key, what in KEYS:  # minus the keys this scenario takes over (→ on MNIST)
+            key = "  ".join(part for part in key.split("  ") if part not in own)
+            if key:
+                keys.add_row(Text(key, style="bold"), Text(what))
+        for key, (name, _, what) in own.items():
             keys.add_row(Text(key, style="bold cyan"), Text(f"{what} ({name})"))
         params = Table(box=None, padding=(0, 1), header_style="bold")
         for column in ("param", "value", "range", "live", "what it does"):
