@@ -1,11 +1,11 @@
 """PanelWidget: one bordered panel of the grid; a thin widget over a pure renderer.
 
 The scenario's panel declaration (kind, title, key, options) comes down as attributes; each new
-frame hands the widget its data. Rendering is `dltui.render.render(kind, data, w, h, options)`,
-cached until the data, the size or an option (log-y) changes, so a paused screen costs nothing.
-The widget uses Textual's line API: the renderer's Text becomes one Strip of segments a row,
-which skips Textual's generic Visual/Content conversion (most of a frame's cost for the
-thousands of coloured half-block cells of feature maps).
+frame hands the widget its data. Rendering is `dltui.render.render(kind, data, w, h, options)`
+through Textual's line API: the renderer's Text becomes one Strip of segments a row, which skips
+Textual's generic Visual/Content conversion (most of a frame's cost for the thousands of coloured
+half-block cells of feature maps). The strips are cached until the data, the size or an option
+(log-y) changes, so a paused screen costs nothing.
 """
 
 from __future__ import annotations
@@ -42,7 +42,6 @@ class PanelWidget(Widget):
         self.data: dict[str, Any] = {}
         self._version = 0
         self._view_id = -1
-        self._cache: tuple[Any, Text] | None = None
         self._strips: tuple[Any, list[Strip]] | None = None
         if spec.get("col_span", 1) > 1:
             self.styles.column_span = spec["col_span"]
@@ -94,14 +93,10 @@ class PanelWidget(Widget):
         return strips[y] if y < len(strips) else Strip.blank(width, self.visual_style.rich_style)
 
     def render(self) -> Text:
+        """The renderer's picture at the current size (render_line caches its strips)."""
         width, height = self.content_size
         if width <= 0 or height <= 0:
             return Text("")
-        key = (self._version, width, height, tuple(sorted(self.options.items(), key=str)))
-        if self._cache is None or self._cache[0] != key:
-            if not self.data:
-                text = Text("waiting for the first frame…", style="dim")
-            else:
-                text = render(self.kind, self.data, width, height, self.options)
-            self._cache = (key, text)
-        return self._cache[1]
+        if not self.data:
+            return Text("waiting for the first frame…", style="dim")
+        return render(self.kind, self.data, width, height, self.options)
