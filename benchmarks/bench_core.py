@@ -24,10 +24,10 @@ import time
 
 import torch
 
-from dltui.client import ProcessEngine
-from dltui.engine import Runner
+from dltui.ui.link import ProcessEngine
+from dltui.engine.runner import Runner
 from dltui.registry import load
-from dltui.worker import RunSpec
+from dltui.protocol import RunSpec
 
 STEPS = 3000
 

@@ -27,11 +27,11 @@ import time
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
-from dltui.client import ProcessEngine
-from dltui.engine import Runner, resolve_device
-from dltui.params import Params
+from dltui.ui.link import ProcessEngine
+from dltui.engine.runner import Runner, resolve_device
+from dltui.scenario.params import Params
 from dltui.registry import load
-from dltui.worker import RunSpec
+from dltui.protocol import RunSpec
 
 Mnist = load("mnist")
 

@@ -16,8 +16,8 @@ import time
 
 import torch
 
-from dltui.engine import Runner
-from dltui.params import Params
+from dltui.engine.runner import Runner
+from dltui.scenario.params import Params
 from dltui.registry import load
 from dltui.render import render
 from dltui.scenarios.landscapes import LANDSCAPES

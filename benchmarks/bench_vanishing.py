@@ -20,8 +20,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from dltui.engine import Runner
-from dltui.params import Params
+from dltui.engine.runner import Runner
+from dltui.scenario.params import Params
 from dltui.registry import load
 from dltui.scenarios.vanishing import DATA_SEED, N_TEST, N_TRAIN, spirals
 

@@ -18,8 +18,8 @@ import argparse
 
 import torch
 
-from dltui.engine import Runner
-from dltui.params import Params
+from dltui.engine.runner import Runner
+from dltui.scenario.params import Params
 from dltui.registry import load
 
 LAB_PRINTOUT = {  # the notebooks' printed epoch costs (first, last) and final accuracy

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from dltui.params import UsageError
+from dltui.scenario.params import UsageError
 
 EXIT_USAGE = 2
 
@@ -78,45 +78,44 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_list() -> int:
-    from dltui.registry import ALIASES, builtin_classes
+    from dltui.registry import builtins
 
-    classes = builtin_classes()
-    width = max(len(c.name) for c in classes)
-    for cls in classes:
-        aliases = [a for a, n in ALIASES.items() if n == cls.name]
-        alias_text = f"  (alias: {', '.join(aliases)})" if aliases else ""
-        print(f"{cls.name:<{width}}  {cls.title}\n{'':<{width}}  {cls.description}{alias_text}")
+    found = builtins().values()
+    width = max(len(b.name) for b in found)
+    for b in found:
+        alias_text = f"  (alias: {', '.join(b.aliases)})" if b.aliases else ""
+        print(f"{b.name:<{width}}  {b.title}\n{'':<{width}}  {b.description}{alias_text}")
     return 0
 
 
 def cmd_info(target: str) -> int:
     from dltui.registry import load
-    from dltui.scenario import key_label
+    from dltui.scenario.base import key_label
 
-    info = load(target).describe()
-    print(f"{info['name']}: {info['title']}")
-    print(f"  {info['description']}")
-    print(f"  {info['caption']}")
-    print(f"  seed {info['seed']}, {info['steps']} steps by default")
+    cls = load(target)
+    print(f"{cls.name or cls.__name__}: {cls.title or cls.name}")
+    print(f"  {cls.description}")
+    print(f"  {cls.caption}")
+    print(f"  seed {cls.seed}, {cls.steps} steps by default")
     print("\nparams (--set KEY=VALUE; * = live-editable while running):")
-    for p in info["params"]:
-        live = "*" if p["live"] else " "
-        print(f" {live}{p['name']:<14} {p['type']:<7} default {p['default']:<10} "
-              f"{p['range']:<22} {p['help']}")
-    if info["keys"]:
+    for p in cls.params:
+        live = "*" if p.live else " "
+        print(f" {live}{p.name:<14} {p.type_name:<7} default {p.format(p.default):<10} "
+              f"{p.range_text():<22} {p.help}")
+    if cls.keys:
         print("\nkeys on this scenario's screen (besides those in '?'):")
-        for key, (moves, _, what) in info["keys"].items():
+        for key, (moves, _, what) in cls.keys.items():
             print(f"  {key_label(key):<16} {what} ({moves})")
     print("\nrecord keys (--headless / --jsonl):")
     print(f"  {'step':<16} updates done so far (1-based)")
-    for key, meaning in info["records"].items():
+    for key, meaning in cls.records.items():
         print(f"  {key:<16} {meaning}")
     return 0
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     from dltui.registry import check_target
-    from dltui.worker import RunSpec
+    from dltui.protocol import RunSpec
 
     check_target(args.target)
     spec = RunSpec(
@@ -124,7 +123,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         steps=args.steps, speed=args.speed, paused=args.paused,
     )
     if args.headless:
-        from dltui.headless import run_headless
+        from dltui.engine.headless import run_headless
 
         return run_headless(spec, jsonl=args.jsonl, every=args.every)
     if args.jsonl:
@@ -144,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "info":
             return cmd_info(args.target)
         if args.command == "data":
-            from dltui.data import cmd_data
+            from dltui.scenario.data import cmd_data
 
             return cmd_data(args.dataset, args.data_dir)
         return cmd_run(args)

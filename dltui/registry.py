@@ -1,45 +1,81 @@
 """Finding scenarios: built-in names (with aliases) and user files `path/to/file.py[:Class]`.
 
-`check_target` validates a target without importing it (so the UI process can refuse a typo
-before anything imports torch); `load` imports it and returns the Scenario subclass.
+The built-ins are the Scenario classes in the `dltui.scenarios` package (the repo's top-level
+scenarios/ folder). `builtins()` finds them by reading those modules' source (each class's
+literal `name`, `title`, `description` and `aliases`) without importing them, so `dltui list`
+and the errors for a mistyped name cost no torch. `check_target` validates a target the same
+way; `load` imports it and returns the Scenario subclass.
 """
 
 from __future__ import annotations
 
+import ast
 import difflib
 import importlib
 import importlib.util
 import sys
+from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dltui.params import UsageError
+import dltui.scenarios
+from dltui.scenario.params import UsageError
 
 if TYPE_CHECKING:
-    from dltui.scenario import Scenario
+    from dltui.scenario.base import Scenario
 
-# name -> "module:Class" under the dltui.scenarios package (the repo's scenarios/ folder).
-BUILTINS: dict[str, str] = {
-    "and": "perceptron:AndGate",
-    "or": "perceptron:OrGate",
-    "nand": "perceptron:NandGate",
-    "xor": "perceptron:Xor",
-    "optimizers": "optimizers:Optimizers",
-    "mnist": "mnist:Mnist",
-    "gd": "gradient_descent:GradientDescent",
-    "linreg": "linear_regression:LinearRegression",
-    "multivar": "linear_regression:MultivariableRegression",
-    "vanishing": "vanishing:Vanishing",
-}
 
-ALIASES: dict[str, str] = {
-    "perceptron": "and",
-    "mlp": "xor",
-    "race": "optimizers",
-    "cnn": "mnist",
-    "gradient-descent": "gd",
-    "multivariable": "multivar",
-}
+@dataclass(frozen=True)
+class Builtin:
+    """A built-in scenario as its source declares it."""
+
+    name: str
+    title: str
+    description: str
+    aliases: tuple[str, ...]
+    module: str
+    """Module name under dltui.scenarios."""
+    cls: str
+
+
+@cache
+def builtins() -> dict[str, Builtin]:
+    """Every built-in scenario by name, in the order of their modules and classes."""
+    found: dict[str, Builtin] = {}
+    for path in sorted(Path(dltui.scenarios.__file__).parent.glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in tree.body:
+            attrs = _literal_attributes(node) if isinstance(node, ast.ClassDef) else {}
+            if isinstance(attrs.get("name"), str) and attrs["name"]:
+                found[attrs["name"]] = Builtin(
+                    attrs["name"], attrs.get("title", ""), attrs.get("description", ""),
+                    tuple(attrs.get("aliases", ())), path.stem, node.name)
+    return found
+
+
+def _literal_attributes(node: ast.ClassDef) -> dict[str, object]:
+    """`x = <literal>` and `a, b = <literal>, <literal>` in a class body, as values."""
+    attrs: dict[str, object] = {}
+    for stmt in node.body:
+        if not isinstance(stmt, ast.Assign):
+            continue
+        for target in stmt.targets:
+            names, values = [target], [stmt.value]
+            if isinstance(target, ast.Tuple) and isinstance(stmt.value, ast.Tuple):
+                names, values = target.elts, stmt.value.elts
+            for name, value in zip(names, values):
+                if isinstance(name, ast.Name):
+                    try:
+                        attrs[name.id] = ast.literal_eval(value)
+                    except ValueError:
+                        pass  # computed: not needed to list or find the class
+    return attrs
+
+
+def aliases() -> dict[str, str]:
+    """alias -> name of every built-in."""
+    return {alias: b.name for b in builtins().values() for alias in b.aliases}
 
 
 def is_path(target: str) -> bool:
@@ -48,7 +84,7 @@ def is_path(target: str) -> bool:
 
 def canonical(name: str) -> str:
     name = name.strip().lower()
-    return ALIASES.get(name, name)
+    return aliases().get(name, name)
 
 
 def check_target(target: str) -> None:
@@ -60,8 +96,8 @@ def check_target(target: str) -> None:
         if path.suffix != ".py":
             raise UsageError(f"scenario file must be a .py file: {path}")
         return
-    if canonical(target) not in BUILTINS:
-        names = sorted(set(BUILTINS) | set(ALIASES))
+    if canonical(target) not in builtins():
+        names = sorted(set(builtins()) | set(aliases()))
         close = difflib.get_close_matches(target.lower(), names, n=3, cutoff=0.5)
         hint = f" Did you mean {' or '.join(close)}?" if close else ""
         raise UsageError(
@@ -83,13 +119,9 @@ def load(target: str) -> type[Scenario]:
     check_target(target)
     if is_path(target):
         return _load_file(*_split_path(target))
-    module_name, _, class_name = BUILTINS[canonical(target)].partition(":")
-    module = importlib.import_module(f"dltui.scenarios.{module_name}")
-    return getattr(module, class_name)
-
-
-def builtin_classes() -> list[type[Scenario]]:
-    return [load(name) for name in BUILTINS]
+    builtin = builtins()[canonical(target)]
+    module = importlib.import_module(f"dltui.scenarios.{builtin.module}")
+    return getattr(module, builtin.cls)
 
 
 def _load_file(path_text: str, class_name: str | None) -> type[Scenario]:

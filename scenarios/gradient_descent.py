@@ -18,8 +18,8 @@ from typing import ClassVar
 import numpy as np
 import torch
 
-from dltui.panels import Panel
-from dltui.params import Param, UsageError
+from dltui.scenario.panels import Panel
+from dltui.scenario.params import Param, UsageError
 from dltui.scenario import Scenario, to_numpy
 
 X_DATA = [[1.0], [2.0], [3.0]]
@@ -82,7 +82,7 @@ class GradientDescent(Scenario):
     )
     panels = (
         Panel("curve1d", "cost(W), the current W, its tangent and the trail", "curve", row_span=2),
-        Panel("line", "Cost", options={"series": ("loss",), "logy": True, "ema": 0}),
+        Panel("line", "Cost", "loss", options={"logy": True, "ema": 0}),
         Panel("text", "The math of the next step", "math"),
     )
 

@@ -16,8 +16,8 @@ import numpy as np
 import torch
 from torch import optim
 
-from dltui.panels import Panel
-from dltui.params import Param
+from dltui.scenario.panels import Panel
+from dltui.scenario.params import Param
 from dltui.scenario import Scenario, to_numpy
 
 from .gradient_descent import finite, num, short, vec
@@ -59,7 +59,7 @@ class LinearRegression(Scenario):
     panels = (
         Panel("field2d", "Data and H(x) = Wx + b (colour: y − H(x))", "fit"),
         Panel("field2d", "cost(W, b) (log levels) and the SGD path", "surface"),
-        Panel("line", "Cost", options={"series": ("loss",), "logy": True, "ema": 0}),
+        Panel("line", "Cost", "loss", options={"logy": True, "ema": 0}),
         Panel("text", "The math of the next epoch", "math"),
     )
 
@@ -179,7 +179,7 @@ class MultivariableRegression(Scenario):
     panels = (
         Panel("table", "The five students: scores, final, H(x)", "students"),
         Panel("heatmap", "W | b and their gradients", "weights"),
-        Panel("line", "Cost (MSE)", options={"series": ("loss",), "logy": True, "ema": 0}),
+        Panel("line", "Cost (MSE)", "loss", options={"logy": True, "ema": 0}),
         Panel("text", "The math of the next epoch", "math"),
     )
 

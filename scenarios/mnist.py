@@ -27,9 +27,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from dltui import data
-from dltui.panels import Panel
-from dltui.params import Param, UsageError
+from dltui.scenario import data
+from dltui.scenario.panels import Panel
+from dltui.scenario.params import Param, UsageError
 from dltui.scenario import Scenario, to_numpy
 
 LAB_LR = {"cnn": 1e-3, "linear": 0.1}
@@ -243,10 +243,9 @@ class Mnist(Scenario):
     # -- what to show -------------------------------------------------------------------
     def layout(self) -> tuple[Panel, ...]:
         top = (
-            Panel("line", "Loss per batch (cross-entropy)", col_span=2,
-                  options={"series": ("loss",), "ema": 0.98, "logy": True}),
-            Panel("line", "Test accuracy per epoch",
-                  options={"series": ("test_accuracy",), "ema": 0}),
+            Panel("line", "Loss per batch (cross-entropy)", "loss", col_span=2,
+                  options={"ema": 0.98, "logy": True}),
+            Panel("line", "Test accuracy per epoch", "test_accuracy", options={"ema": 0}),
             Panel("text", "Throughput", "throughput"),
         )
         if self.p.model == "linear":

@@ -16,8 +16,8 @@ import math
 import numpy as np
 import torch
 
-from dltui.panels import Panel
-from dltui.params import Param, UsageError
+from dltui.scenario.panels import Panel
+from dltui.scenario.params import Param, UsageError
 from dltui.scenario import Scenario
 
 from .landscapes import LANDSCAPES, Landscape, grid
@@ -59,9 +59,8 @@ def race_panels(landscape: str, names: tuple[str, ...]) -> tuple[Panel, ...]:
     return (
         Panel("field2d", f"Landscape: {landscape} (log-spaced contours)", "landscape",
               row_span=2),
-        Panel("line", "Loss per optimizer",
-              options={"series": tuple(f"{n}/loss" for n in names), "logy": True,
-                       "ema": 0.0}),
+        Panel("line", "Loss per optimizer", series=tuple(f"{n}/loss" for n in names),
+              options={"logy": True, "ema": 0.0}),
         Panel("text", "The math of the selected optimizer's last step", "math"),
         Panel("table", "The racers and their optimizer state", "racers", col_span=2),
     )

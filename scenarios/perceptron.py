@@ -12,8 +12,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from dltui.panels import Panel
-from dltui.params import Param
+from dltui.scenario.panels import Panel
+from dltui.scenario.params import Param
 from dltui.scenario import Scenario, to_numpy
 
 X_DATA = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]
@@ -61,7 +61,7 @@ class Gate(Scenario):
     panels = (
         Panel("field2d", "Decision boundary (network output)", "boundary",
               row_span=2),
-        Panel("line", "Loss (BCE)", options={"series": ("loss",)}, col_span=2),
+        Panel("line", "Loss (BCE)", "loss", col_span=2),
         Panel("table", "Truth table", "truth"),
         Panel("heatmap", "Weights | bias and their gradients", "weights"),
         Panel("text", "The math of the next step", "math", col_span=3),
@@ -171,6 +171,7 @@ class Gate(Scenario):
 
 class AndGate(Gate):
     name, title = "and", "AND gate: one sigmoid neuron"
+    aliases = ("perceptron",)
     description = "A single neuron learns AND (linearly separable)."
     caption = "AND is linearly separable: one neuron draws one line and gets all four right."
     targets = (0.0, 0.0, 0.0, 1.0)

@@ -19,8 +19,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from dltui.panels import Panel
-from dltui.params import Param, Params, UsageError
+from dltui.scenario.panels import Panel
+from dltui.scenario.params import Param, Params, UsageError
 from dltui.scenario import Scenario, to_numpy
 
 ACTIVATIONS = {
@@ -145,11 +145,11 @@ class Vanishing(Scenario):
         "accuracy": "fraction of this step's mini-batch classified right",
         "test_accuracy": f"accuracy on the {N_TEST} test points (evaluated every {TEST_EVERY} "
                          "steps and at step 1; the latest value)",
-        "grad_norm/k": "‖∂L/∂W‖ of layer k's weights, k = 1 (input side) … depth+1 (output)",
+        "grad_norm/<k>": "‖∂L/∂W‖ of layer k's weights, k = 1 (input side) … depth+1 (output)",
         "pre/p15, pre/p50, pre/p85": "15/50/85th percentiles (nearest rank) of hidden layer "
                                      "`layer`'s pre-activations (after BatchNorm when on) in "
                                      "this batch",
-        "cmp/…": "the same keys for the second net when `compare` is set",
+        "cmp/<key>": "the same keys for the second net when `compare` is set",
     }
     params = (
         Param("lr", 0.1, "learning rate of SGD (both nets)", min=0.0, max=100.0, live=True),
@@ -269,13 +269,12 @@ class Vanishing(Scenario):
         return (
             Panel("bars", "‖∂L/∂W‖ per layer (1 = input side)", "grads", row_span=3),
             *boundaries,
-            Panel("line", "Loss (BCE)", options={"series": tuple(p + "loss" for p in both)}),
+            Panel("line", "Loss (BCE)", series=tuple(p + "loss" for p in both)),
             Panel("line", f"Test accuracy (every {TEST_EVERY} steps)",
-                  options={"series": tuple(p + "test_accuracy" for p in both), "ema": 0}),
+                  series=tuple(p + "test_accuracy" for p in both), options={"ema": 0}),
             Panel("line", "Pre-activations z of layer `layer`: 15/50/85th percentiles",
-                  col_span=2, options={
-                      "series": tuple(f"{p}pre/p{q}" for p in both for q in (15, 50, 85)),
-                      "ema": 0}),
+                  col_span=2, options={"ema": 0},
+                  series=tuple(f"{p}pre/p{q}" for p in both for q in (15, 50, 85))),
             Panel("text", "The chain rule: why layer 1's gradient vanishes", "math", col_span=3),
         )
 

@@ -6,9 +6,9 @@ import asyncio
 
 import pytest
 
-from dltui.client import InlineEngine
+from dltui.ui.link import InlineEngine
 from dltui.ui.app import DltuiApp
-from dltui.worker import RunSpec
+from dltui.protocol import RunSpec
 
 SNAPSHOT_SIZE = (120, 40)
 

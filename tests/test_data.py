@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dltui import data
-from dltui.params import UsageError
+from dltui.scenario import data
+from dltui.scenario.params import UsageError
 
 
 def make_set(folder: Path, n_train: int = 20, n_test: int = 10, gz: bool = True) -> None:

@@ -10,14 +10,14 @@ import time
 import numpy as np
 import pytest
 
-from dltui.client import ProcessEngine
-from dltui.control import Controller
-from dltui.engine import Runner
-from dltui.history import Series
-from dltui.params import Param, Params, UsageError
+from dltui.ui.link import ProcessEngine
+from dltui.engine.control import Controller
+from dltui.engine.runner import Runner
+from dltui.engine.history import Series
+from dltui.scenario.params import Param, Params, UsageError
 from dltui.registry import BUILTINS, load
 from dltui.scenario import Scenario
-from dltui.worker import RunSpec
+from dltui.protocol import RunSpec
 
 # Settings that let every built-in run offline and quickly.
 SMOKE_SETS = {"mnist": {"dataset": "digits"}}
@@ -63,7 +63,7 @@ from __future__ import annotations
 import torch
 from dataclasses import dataclass
 from dltui.scenario import Scenario
-from dltui.params import Param
+from dltui.scenario.params import Param
 
 @dataclass
 class Helper:  # dataclasses need the module in sys.modules: the loader puts it there
@@ -174,7 +174,7 @@ def test_divergence_stops_with_the_step_named():
 def test_engine_imports_no_ui_and_ui_imports_no_torch():
     engine_side = textwrap.dedent("""
         import sys
-        from dltui.engine import Runner
+        from dltui.engine.runner import Runner
         from dltui.registry import load
         import dltui.headless, dltui.control, dltui.worker
         r = Runner(load("xor"), device="cpu", limit=5); r.step(5); r.frame()

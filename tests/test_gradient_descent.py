@@ -14,8 +14,8 @@ import torch
 from torch import optim
 
 from dltui.cli import main
-from dltui.engine import Runner
-from dltui.params import Params
+from dltui.engine.runner import Runner
+from dltui.scenario.params import Params
 from dltui.registry import load
 
 X = [[1.0], [2.0], [3.0]]

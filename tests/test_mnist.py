@@ -11,9 +11,10 @@ import pytest
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
-from dltui import cli, data
-from dltui.engine import Runner
-from dltui.params import Params, UsageError
+from dltui import cli
+from dltui.scenario import data
+from dltui.engine.runner import Runner
+from dltui.scenario.params import Params, UsageError
 from dltui.registry import load
 from dltui.scenarios.mnist import CNN
 

@@ -10,8 +10,8 @@ import pytest
 import torch
 
 from dltui.cli import main
-from dltui.engine import Runner
-from dltui.params import Params, UsageError
+from dltui.engine.runner import Runner
+from dltui.scenario.params import Params, UsageError
 from dltui.registry import load
 from dltui.scenarios.landscapes import LANDSCAPES, grid
 

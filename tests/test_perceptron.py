@@ -7,8 +7,8 @@ import math
 import pytest
 import torch
 
-from dltui.engine import Runner
-from dltui.params import Params
+from dltui.engine.runner import Runner
+from dltui.scenario.params import Params
 from dltui.registry import load
 
 X = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]

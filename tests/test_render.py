@@ -17,7 +17,7 @@ import pytest
 from rich.console import Console
 from rich.text import Text
 
-from dltui.panels import KINDS
+from dltui.scenario.panels import KINDS
 from dltui.render import RENDERERS, render
 from dltui.render.bars import render_bars
 from dltui.render.colors import BOUNDARY, CLASS_COLORS, SERIES

@@ -108,7 +108,7 @@ def test_and_snapshot(snap_scenario):
 
 KEYED = '''
 import torch
-from dltui.params import Param
+from dltui.scenario.params import Param
 from dltui.scenario import Scenario
 
 class Keyed(Scenario):

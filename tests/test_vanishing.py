@@ -15,8 +15,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from dltui.engine import Runner
-from dltui.params import Params, UsageError
+from dltui.engine.runner import Runner
+from dltui.scenario.params import Params, UsageError
 from dltui.registry import load
 from dltui.scenarios.vanishing import DATA_SEED, N_TRAIN, parse_compare, spirals
 

@@ -1,7 +1,8 @@
 """The Textual app: header, lesson caption, a grid of panels, footer; keys drive the engine.
 
-The app never imports torch. It talks to an engine (`dltui.client`): a child process in normal
-use, in-process for screenshots and snapshot tests. A 30 Hz pump reads the engine's messages
+The app never imports torch. It talks to the engine through a `dltui.ui.link` Link: a child
+process in normal use, in-process for screenshots and snapshot tests; what goes each way is a
+typed `dltui.protocol` Command or Message. A 30 Hz pump reads the engine's messages
 and asks for the next frame only when the previous one has arrived and something can have
 changed, so a paused screen costs neither process anything.
 """
@@ -12,18 +13,17 @@ import os
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
-
 from rich.text import Text
+from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid
 from textual.widgets import Footer, Static
 
-from dltui.client import InlineEngine, ProcessEngine
+from dltui import protocol as p
 from dltui.ui.help import HelpScreen
+from dltui.ui.link import InlineLink, Link, ProcessLink
 from dltui.ui.panel import PanelWidget
-from dltui.worker import RunSpec
 
 MIN_SIZE = (80, 24)
 STATUS_STYLE = {
@@ -54,15 +54,15 @@ class DltuiApp(App[int]):
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
     ]
 
-    def __init__(self, engine: Any, run_to_limit: bool = False, screenshot: str | None = None):
+    def __init__(self, link: Link, run_to_limit: bool = False, screenshot: str | None = None):
         """`run_to_limit`: step the (paused) engine straight to its last step, for pictures
         that are the same every time; `screenshot`: then save an SVG there and exit."""
         super().__init__()
-        self.engine = engine
+        self.link = link
         self.run_to_limit = run_to_limit or screenshot is not None
         self.screenshot_path = screenshot
-        self.info: dict[str, Any] | None = None
-        self.frame: Any = None
+        self.info: p.RunInfo | None = None
+        self.frame: p.Frame | None = None
         self.error: str | None = None
         self._awaiting_frame = False
         self._dirty = True
@@ -88,54 +88,62 @@ class DltuiApp(App[int]):
 
     # -- engine messages ----------------------------------------------------------------
     def pump(self) -> None:
-        while (message := self.engine.recv(0)) is not None:
+        while (message := self.link.recv()) is not None:
             self.on_engine_message(message)
         if self.info is not None and not self._awaiting_frame and self._wants_frame():
-            if self.engine.send(("frame",)):
+            if self.link.send(p.WantFrame()):
                 self._awaiting_frame = True
                 self._dirty = False
 
     def _wants_frame(self) -> bool:
         return self._dirty or (self.frame is not None and self.frame.status == "running")
 
-    def command(self, *command: Any) -> None:
-        if self.info is not None and self.engine.send(command):
+    def command(self, command: p.Command) -> None:
+        if self.info is not None and self.link.send(command):
             self._dirty = True
 
-    def on_engine_message(self, message: tuple[Any, ...]) -> None:
-        kind = message[0]
-        if kind == "hello":
-            self._on_hello(message[1])
-        elif kind == "frame":
-            self._awaiting_frame = False
-            self._on_frame(message[1])
-        elif kind == "error":
-            self.error = message[1]
-            self.exit(2)
-        elif kind in ("crash", "died"):
-            detail = (message[1].strip().splitlines() or ["?"])[-1] if kind == "crash" else (
-                f"exit code {message[1]}")
-            self._show_message(f"The engine stopped ({detail}). Press r to restart it, q to quit.",
-                               "bold red")
-            self._awaiting_frame = False
-            self.info = None
+    def on_engine_message(self, message: p.Message) -> None:
+        match message:
+            case p.Hello(info):
+                self._on_hello(info)
+            case p.FrameMsg(frame):
+                self._awaiting_frame = False
+                self._on_frame(frame)
+            case p.Error(line):
+                self.error = line
+                self.exit(2)
+            case p.Crash(text):
+                self._engine_stopped((text.strip().splitlines() or ["?"])[-1])
+            case p.Died(exitcode):
+                if self.info is not None:  # after a Crash the child's exit says nothing new
+                    self._engine_stopped(f"exit code {exitcode}")
 
-    def _on_hello(self, info: dict[str, Any]) -> None:
+    def _engine_stopped(self, detail: str) -> None:
+        self._show_message(f"The engine stopped ({detail}). Press r to restart it, q to quit.",
+                           "bold red")
+        self._awaiting_frame = False
+        self.info = None
+
+    def _on_hello(self, info: p.RunInfo) -> None:
         self.info = info
         self._dirty = True
-        self.query_one("#caption", Static).update(Text(info.get("caption", ""), style="italic"))
+        self.query_one("#caption", Static).update(Text(info.caption, style="italic"))
         if not self._panels:
             grid = self.query_one("#grid", Grid)
-            grid.styles.grid_size_columns = info.get("columns", 2)
-            self._panels = [PanelWidget(spec) for spec in info["panels"]]
+            grid.styles.grid_size_columns = info.columns
+            self._panels = [PanelWidget(panel) for panel in info.panels]
             grid.mount_all(self._panels)
         for panel in self._panels:
             panel.forget_picture()  # a restarted engine counts its views from 0 again
         if self.run_to_limit:
-            self.command("step", info["limit"])
+            self.command(p.Step(info.limit))
         self._update_header()
 
-    def _on_frame(self, frame: Any) -> None:
+    def _on_frame(self, frame: p.Frame) -> None:
+        if self.screenshot_path is not None and frame.panel_errors:
+            self.error = next(iter(frame.panel_errors.values()))  # no picture of a broken panel
+            self.exit(2)
+            return
         self.frame = frame
         for panel in self._panels:
             panel.update_from_frame(frame)
@@ -153,8 +161,8 @@ class DltuiApp(App[int]):
 
     # -- drawing ------------------------------------------------------------------------
     def _update_header(self) -> None:
-        info, frame = self.info or {}, self.frame
-        header = Text(f" {info.get('title', 'dltui')} ", style="bold")
+        info, frame = self.info, self.frame
+        header = Text(f" {info.title if info else 'dltui'} ", style="bold")
         if frame is not None:
             label, style = STATUS_STYLE.get(frame.status, (frame.status, "bold"))
             if frame.status == "diverged":
@@ -165,14 +173,15 @@ class DltuiApp(App[int]):
             header.append(f"│ speed {speed} ")
             if frame.status == "running" and not self.run_to_limit:
                 header.append(f"({frame.steps_per_s:,.0f} steps/s) ", style="dim")
-            if "lr" in frame.params:
-                header.append(f"│ lr {frame.params['lr']:g} ")
+            lr = frame.lr if frame.lr is not None else frame.params.get("lr")
+            if lr is not None:
+                header.append(f"│ lr {lr:g} ")
             loss = frame.metrics.get("loss")
             if loss is not None:
                 header.append(f"│ loss {loss:.4g} ")
             header.append(f"│ {frame.device}", style="dim")
         elif info:
-            header.append(f"│ {info.get('device', '')} │ loading…", style="dim")
+            header.append(f"│ {info.device} │ loading…", style="dim")
         self.query_one("#header", Static).update(header)
 
     def _show_message(self, text: str, style: str = "yellow") -> None:
@@ -194,73 +203,73 @@ class DltuiApp(App[int]):
                 style="bold", justify="center"))
 
     # -- actions ------------------------------------------------------------------------
-    def on_key(self, event: Any) -> None:
+    def on_key(self, event: events.Key) -> None:
         """Scenario keys (e.g. tab: next optimizer) before the app's own bindings."""
-        keys = (self.info or {}).get("keys", {})
+        keys = self.info.keys if self.info else {}
         if event.key in keys and not isinstance(self.screen, HelpScreen):
-            self.command("key", event.key)
+            self.command(p.PressKey(event.key))
             event.prevent_default()
             event.stop()
 
     def action_toggle(self) -> None:
-        self.command("toggle")
+        self.command(p.Toggle())
 
     def action_step(self, n: int) -> None:
-        self.command("step", n)
+        self.command(p.Step(n))
 
     def action_faster(self) -> None:
-        self.command("faster")
+        self.command(p.Faster())
 
     def action_slower(self) -> None:
-        self.command("slower")
+        self.command(p.Slower())
 
     def action_reset(self) -> None:
         if self.info is None and self.error is None:  # crashed or died: start a new engine
             self._show_message("restarting the engine…")
-            self.engine.restart()
+            self.link.restart()
             return
-        self.command("reset")
+        self.command(p.Reset())
 
     def action_lr(self, factor: float) -> None:
-        params = self.frame.params if self.frame is not None else {}
-        if "lr" not in params:
+        if self.info is not None and not any(q.name == "lr" for q in self.info.params):
             self._show_message("this scenario has no learning rate to change")
             return
-        self.command("scale", "lr", factor)
+        self.command(p.ScaleParam("lr", factor))
 
     def action_log(self) -> None:
         for panel in self._panels:
             panel.toggle_log()
 
     def action_save(self) -> None:
-        name = (self.info or {}).get("name") or "dltui"
+        name = self.info.name if self.info else "dltui"
         step = self.frame.step if self.frame is not None else 0
         path = self.save_screenshot(filename=f"dltui-{name}-step{step}.svg", path=os.getcwd())
         self.notify(f"saved {path}")
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen(self.info or {}))
+        if self.info is not None:
+            self.push_screen(HelpScreen(self.info))
 
     async def action_quit(self) -> None:
-        self.engine.close()
+        self.link.close()
         self.exit(0)
 
 
-def run_app(spec: RunSpec) -> int:
+def run_app(spec: p.RunSpec) -> int:
     """The live UI with the engine in a child process."""
-    engine = ProcessEngine(spec)
-    app = DltuiApp(engine)
+    link = ProcessLink(spec)
+    app = DltuiApp(link)
     try:
         app.run()
     finally:
-        engine.close()
+        link.close()
     return _finish(app)
 
 
-def screenshot(spec: RunSpec, path: str, size: tuple[int, int]) -> int:
+def screenshot(spec: p.RunSpec, path: str, size: tuple[int, int]) -> int:
     """Drive the real UI headless to the run's last step, save an SVG, exit."""
-    engine = InlineEngine(replace(spec, paused=True))
-    app = DltuiApp(engine, screenshot=path)
+    link = InlineLink(replace(spec, paused=True))
+    app = DltuiApp(link, screenshot=path)
     app.run(headless=True, size=size)
     return _finish(app)
 

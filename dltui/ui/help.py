@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -12,7 +10,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from dltui.scenario import key_label
+from dltui.protocol import RunInfo
+from dltui.scenario.base import key_label
 
 KEYS = (
     ("space", "pause / resume"),
@@ -40,7 +39,7 @@ class HelpScreen(ModalScreen[None]):
     }
     """
 
-    def __init__(self, info: dict[str, Any]):
+    def __init__(self, info: RunInfo):
         super().__init__()
         self.info = info
 
@@ -48,7 +47,7 @@ class HelpScreen(ModalScreen[None]):
         keys = Table.grid(padding=(0, 2))
         keys.add_column(min_width=6)
         keys.add_column()
-        own = {key_label(k): v for k, v in self.info.get("keys", {}).items()}
+        own = {key_label(k): v for k, v in self.info.keys.items()}
         for key, what in KEYS:  # minus the keys this scenario takes over (→ on MNIST)
             key = "  ".join(part for part in key.split("  ") if part not in own)
             if key:
@@ -58,14 +57,14 @@ class HelpScreen(ModalScreen[None]):
         params = Table(box=None, padding=(0, 1), header_style="bold")
         for column in ("param", "value", "range", "live", "what it does"):
             params.add_column(column)
-        values = self.info.get("values", {})
-        for p in self.info.get("params", []):
-            params.add_row(p["name"], values.get(p["name"], p["default"]), p["range"],
-                           "yes" if p["live"] else "", p["help"])
-        title = Text(self.info.get("title", "dltui"), style="bold")
+        for param in self.info.params:
+            value = self.info.values.get(param.name, param.default)
+            params.add_row(param.name, param.format(value), param.range_text(),
+                           "yes" if param.live else "", param.help)
+        title = Text(self.info.title, style="bold")
         with VerticalScroll():
             yield Static(title)
-            yield Static(Text(self.info.get("caption", ""), style="italic"))
+            yield Static(Text(self.info.caption, style="italic"))
             yield Static(Text("\nKeys", style="bold underline"))
             yield Static(keys)
             yield Static(Text("\nParams (set with --set KEY=VALUE; live ones change while "

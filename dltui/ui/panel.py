@@ -1,7 +1,7 @@
 """PanelWidget: one bordered panel of the grid; a thin widget over a pure renderer.
 
-The scenario's panel declaration (kind, title, key, options) comes down as attributes; each new
-frame hands the widget its data. Rendering is `dltui.render.render(kind, data, w, h, options)`
+The scenario's `Panel` declaration says what to draw; each new frame hands the widget the data
+under the panel's key (or the engine's one-line complaint about that data, shown in red). Rendering is `dltui.render.render(kind, data, w, h, options)`
 through Textual's line API: the renderer's Text becomes one Strip of segments a row, which skips
 Textual's generic Visual/Content conversion (most of a frame's cost for the thousands of coloured
 half-block cells of feature maps). The strips are cached until the data, the size or an option
@@ -17,7 +17,9 @@ from rich.text import Text
 from textual.strip import Strip
 from textual.widget import Widget
 
+from dltui.protocol import Frame
 from dltui.render import render
+from dltui.scenario.panels import Panel
 
 
 class PanelWidget(Widget):
@@ -31,39 +33,32 @@ class PanelWidget(Widget):
     }
     """
 
-    def __init__(self, spec: dict[str, Any]):
-        super().__init__(classes=f"panel kind-{spec['kind']}")
-        self.kind: str = spec["kind"]
-        self.key: str = spec["key"]
-        self.options: dict[str, Any] = dict(spec.get("options") or {})
-        self.border_title = spec["title"]
-        if self.kind == "line" and self.options.get("logy"):
+    def __init__(self, panel: Panel):
+        super().__init__(classes=f"panel kind-{panel.kind}")
+        self.kind = panel.kind
+        self.key = panel.key
+        self.options: dict[str, Any] = dict(panel.options)
+        self.border_title = panel.title
+        if self.options.get("logy"):
             self.border_subtitle = "log y"  # as `l` shows it
         self.data: dict[str, Any] = {}
+        self.error = ""
         self._version = 0
         self._view_id = -1
         self._strips: tuple[Any, list[Strip]] | None = None
-        if spec.get("col_span", 1) > 1:
-            self.styles.column_span = spec["col_span"]
-        if spec.get("row_span", 1) > 1:
-            self.styles.row_span = spec["row_span"]
+        if panel.col_span > 1:
+            self.styles.column_span = panel.col_span
+        if panel.row_span > 1:
+            self.styles.row_span = panel.row_span
 
-    def update_from_frame(self, frame: Any) -> None:
-        """Take this panel's data out of a frame; repaint only if it is new."""
-        if self.kind == "line":
-            data = {
-                "series": {n: frame.history[n] for n in self.options["series"]
-                           if n in frame.history},
-                "events": list(frame.events),
-            }
-        else:
-            if frame.view_id == self._view_id:
-                return  # the same picture as last frame: nothing to redraw
-            data = frame.panels.get(self.key)
-            if data is None:
-                return
-            self._view_id = frame.view_id
-        self.data = data
+    def update_from_frame(self, frame: Frame) -> None:
+        """Take this panel's data out of a frame; repaint only if it is new. Line panels'
+        history changes every frame; other pictures only with a new view()."""
+        if self.kind != "line" and frame.view_id == self._view_id:
+            return  # the same picture as last frame: nothing to redraw
+        self._view_id = frame.view_id
+        self.error = frame.panel_errors.get(self.key, "")
+        self.data = frame.panels.get(self.key) or {}
         self._version += 1
         self.refresh()
 
@@ -71,7 +66,7 @@ class PanelWidget(Widget):
         self._view_id = -1
 
     def toggle_log(self) -> None:
-        if self.kind == "line":
+        if self.kind == "line":  # bars and fields say log or not in their data
             self.options["logy"] = not self.options.get("logy", False)
             self.border_subtitle = "log y" if self.options["logy"] else ""
             self.refresh()
@@ -97,6 +92,10 @@ class PanelWidget(Widget):
         width, height = self.content_size
         if width <= 0 or height <= 0:
             return Text("")
+        if self.error:
+            text = render("text", {"text": self.error}, width, height)
+            text.stylize("bold red")
+            return text
         if not self.data:
             return Text("waiting for the first frame…", style="dim")
         return render(self.kind, self.data, width, height, self.options)

@@ -12,7 +12,8 @@ import sys
 import time
 from typing import IO
 
-from dltui.worker import RunSpec, build_runner
+from dltui.engine.control import build_runner
+from dltui.protocol import RunSpec
 
 
 def _fmt_record(rec: dict) -> str:
@@ -39,11 +40,15 @@ def run_headless(
     print(f"dltui: {name} on {runner.device}, {runner.limit} steps, seed {runner.seed}",
           file=err)
     last_progress = time.perf_counter()
+    checked_view = False
     try:
         while not runner.done:
             # Step to the next record boundary (or in chunks when no JSONL is written).
             chunk = every - runner.step_count % every if sink else 1000
-            runner.step(chunk)
+            runner.step(1 if not checked_view else chunk)
+            if not checked_view:  # a mistake in view() is one line now, not after the run
+                runner.check_view()
+                checked_view = True
             now = time.perf_counter()
             if sink and (runner.step_count % every == 0 or runner.done):
                 rec = runner.record()

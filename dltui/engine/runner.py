@@ -1,8 +1,11 @@
 """The engine: runs one scenario step by step and captures frames. No UI imports.
 
 `Runner` owns the scenario instance: seeding, device, the step counter and limit, live param
-changes (recorded as events), reset, the bounded metric history, divergence detection and frame
-capture. Play/pause/speed live one level up, in `dltui.control`.
+changes (recorded as events, reaching every optimizer the scenario holds), reset, the bounded
+metric history, divergence detection and frame capture. It holds the scenario to its word: the
+keys step() returns must be declared in `records`, line panels must plot declared keys, and
+view() must give every panel data of its kind (`dltui.scenario.panels.check_view`).
+Play/pause/speed live one level up, in `dltui.engine.control`.
 
 Metrics returned by `Scenario.step()` may be device tensors. On the CPU they are read every
 step (cheap, and divergence stops the run at exactly the step it happened); elsewhere they are
@@ -14,14 +17,16 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from typing import Any
 
 import torch
 
-from dltui.frame import Frame
-from dltui.history import History
-from dltui.params import Params, UsageError
-from dltui.scenario import Scenario
+from dltui.engine.history import History
+from dltui.protocol import Frame
+from dltui.scenario.base import Scenario, ScenarioError
+from dltui.scenario.panels import check_view
+from dltui.scenario.params import Params, UsageError
 
 SYNC_EVERY = 64
 VIEW_SHARE = 0.05
@@ -118,8 +123,17 @@ class Runner:
         self.steps_per_s = 0.0
         self._last_view: dict[str, dict[str, Any]] | None = None
         self._view_due = 0.0  # perf_counter time after which a running frame gets a new view
-        # Frames carry only the history that line panels plot, not every recorded metric.
-        self._plotted = {name for panel in self.scenario.layout() for name in panel.series}
+        self._panel_errors: dict[str, str] = {}
+        self._lazy: dict[str, Callable[[], Any]] = {}  # the latest step's deferred metrics
+        self._records_checked = False
+        self.optimizers = self.scenario.optimizers()
+        self._panels = tuple(self.scenario.layout())
+        self._lines = [panel for panel in self._panels if panel.kind == "line"]
+        for panel in self._lines:
+            if bad := self.cls.undeclared(panel.series):
+                raise ScenarioError(
+                    f"{self.cls.__name__}: line panel {panel.title!r} plots {bad[0]!r}, which "
+                    f"records does not declare (records: {', '.join(self.cls.records)})")
 
     @property
     def limit(self) -> int:
@@ -141,16 +155,31 @@ class Runner:
             metrics = self.scenario.step()
             self.step_count += 1
             taken += 1
+            if not self._records_checked:
+                self._check_records(metrics)
             self._pending.append((self.step_count, metrics))
             if len(self._pending) >= self._sync_every:
                 self.sync()
         return taken
+
+    def _check_records(self, metrics: Any) -> None:
+        """Once a run: step() returns a dict whose keys `records` declares."""
+        name = self.cls.__name__
+        if not isinstance(metrics, dict):
+            raise ScenarioError(f"{name}.step() must return a dict of metrics, e.g. "
+                                f"{{'loss': loss.detach()}}; it returned {type(metrics).__name__}")
+        if bad := self.cls.undeclared(metrics):
+            raise ScenarioError(f"{name}.step() returned {bad[0]!r}, which records does not "
+                                f"declare (records: {', '.join(self.cls.records)})")
+        self._records_checked = True
 
     def sync(self) -> None:
         """Read pending metrics off the device (one transfer), record them, check for NaN."""
         if not self._pending:
             return
         pending, self._pending = self._pending, []
+        if any(callable(v) for v in pending[-1][1].values()):
+            pending = [(step, self._defer(m)) for step, m in pending]
         if not self._batched:
             rows = [(step, {k: float(v) for k, v in m.items()}) for step, m in pending]
         else:
@@ -173,6 +202,30 @@ class Runner:
             if blown_up and self.diverged_at is None:
                 self.diverged_at = step
                 break
+
+    def _defer(self, metrics: dict[str, Any]) -> dict[str, Any]:
+        """Keep a step's callable metrics aside (the latest win); return the others."""
+        eager = {}
+        for key, value in metrics.items():
+            if callable(value):
+                self._lazy[key] = value
+            else:
+                eager[key] = value
+        return eager
+
+    def _capture(self) -> None:
+        """Read everything a record or frame shows: pending metrics, then deferred ones, which
+        belong to the latest step (computed now, recorded in the history at that step)."""
+        self.sync()
+        if not self._lazy:
+            return
+        lazy, self._lazy = self._lazy, {}
+        values = {}
+        for key, fn in lazy.items():
+            value = fn()
+            values[key] = float(value.item() if hasattr(value, "item") else value)
+        self.history.record(self.step_count, values)
+        self.last = {**self.last, **values}
 
     # -- live changes -------------------------------------------------------------------
     def set_param(self, name: str, value: Any) -> Any:
@@ -231,7 +284,7 @@ class Runner:
     # -- output -------------------------------------------------------------------------
     def record(self) -> dict[str, Any]:
         """The flat JSON record of the latest step (non-finite numbers become null)."""
-        self.sync()
+        self._capture()
         rec: dict[str, Any] = {"step": self.step_count}
         for k, v in self.last.items():
             rec[k] = v if math.isfinite(v) else None
@@ -242,7 +295,7 @@ class Runner:
 
     def frame(self, status: str = "paused", speed: float | None = None, message: str = "") -> Frame:
         """Capture what consumers show: metrics, history, panel data (read-only copies)."""
-        self.sync()
+        self._capture()
         now = time.perf_counter()
         t0, s0 = self._rate_mark
         if now - t0 > 0.5:
@@ -252,22 +305,44 @@ class Runner:
             status = "diverged"
         elif self.step_count >= self.limit:
             status = "done"
+        events = tuple(self.events)
         return Frame(
             step=self.step_count,
             limit=self.limit,
             status=status,
             metrics=dict(self.last),
-            history=self.history.snapshot(self._plotted),
-            panels=self._view(reuse=status == "running" and speed is None),
+            panels={**self._view(reuse=status == "running" and speed is None),
+                    **self._line_data(events)},
             view_id=self._view_id,
             params=self.params.as_dict(),
-            events=tuple(self.events),
+            lr=self.optimizer_lr(),
+            events=events,
             speed=speed,
             steps_per_s=self.steps_per_s,
             device=device_label(self.device),
             diverged_at=self.diverged_at,
             message=message or self.message(),
+            panel_errors=self._panel_errors,
         )
+
+    def _line_data(self, events: tuple[tuple[int, str], ...]) -> dict[str, dict[str, Any]]:
+        """Line panels' data: the history of their series and the live changes."""
+        return {
+            panel.key: {"series": self.history.snapshot(panel.series), "events": events}
+            for panel in self._lines
+        }
+
+    def optimizer_lr(self) -> float | None:
+        """The learning rate the scenario's optimizers hold, if they agree on one."""
+        lrs = {group["lr"] for opt in self.optimizers for group in opt.param_groups}
+        return float(lrs.pop()) if len(lrs) == 1 else None
+
+    def check_view(self) -> None:
+        """Ask the scenario for its pictures once; ScenarioError on the first mistake."""
+        with torch.random.fork_rng(devices=[self.device] if self.device.type == "cuda" else []):
+            self._view(reuse=False)
+        if self._panel_errors:
+            raise ScenarioError(f"{self.cls.__name__}: {next(iter(self._panel_errors.values()))}")
 
     def _view(self, reuse: bool) -> dict[str, dict[str, Any]]:
         """The scenario's panel data. At max speed (`reuse`) a picture is recomputed only
@@ -279,7 +354,9 @@ class Runner:
         start = time.perf_counter()
         if reuse and self._last_view is not None and start < self._view_due:
             return self._last_view
-        self._last_view = self.scenario.view()
+        view = self.scenario.view()
+        self._panel_errors = check_view(self._panels, view)
+        self._last_view = view if isinstance(view, dict) else {}
         self._view_id += 1
         self._view_due = start + (time.perf_counter() - start) / VIEW_SHARE
         return self._last_view

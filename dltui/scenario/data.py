@@ -32,7 +32,7 @@ from typing import IO, Any, Callable
 
 import numpy as np
 
-from dltui.params import UsageError
+from dltui.scenario.params import UsageError
 
 
 class DataError(UsageError):

@@ -6,8 +6,19 @@ attributes and implements three methods:
     setup()  build data, model and optimizer from `self.p` on `self.device` (the engine has
              already seeded torch with `self.seed`; draw nothing random before the model).
     step()   one training update; return this step's scalar metrics as tensors or floats
-             (tensors stay on the device; the engine reads them when a frame is captured).
+             (tensors stay on the device; the engine reads them when a frame is captured),
+             or as zero-argument callables for metrics only worth computing when a record or
+             frame is captured (e.g. `"accuracy": lambda: (out > 0.5).eq(y).float().mean()`):
+             such a metric's history has points only at the captured steps. Every key must be
+             declared in `records`.
     view()   panel data for the UI, as numpy (use `to_numpy`); called only at capture time.
+             It returns a dict with an entry for every panel key; the data of each kind is
+             documented in `dltui.scenario.panels`, and a missing key or an unknown field is
+             reported, naming the panel.
+
+The engine finds the scenario's optimizers itself (`optimizers()`: every `torch.optim`
+optimizer held in an attribute), so a live `lr` change reaches all of them and the header shows
+the learning rate they really use.
 
 Example (a complete scenario run with `dltui run ./my_scenario.py`):
 
@@ -16,7 +27,7 @@ Example (a complete scenario run with `dltui run ./my_scenario.py`):
         caption = "Gradient descent finds the slope."
         steps = 200
         params = (Param("lr", 0.1, "learning rate", min=0, live=True),)
-        panels = (Panel("line", "Loss", options={"series": ("loss",)}),)
+        panels = (Panel("line", "Loss", "loss"),)
 
         def setup(self):
             self.x = torch.linspace(-1, 1, 20, device=self.device)
@@ -32,15 +43,22 @@ Example (a complete scenario run with `dltui run ./my_scenario.py`):
 from __future__ import annotations
 
 import math
+import re
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from dltui.panels import Panel
-from dltui.params import Param, Params
+from dltui.scenario.panels import Panel
+from dltui.scenario.params import Param, Params, UsageError
 
 if TYPE_CHECKING:
     import torch
+
+
+class ScenarioError(UsageError):
+    """A mistake in a scenario's code (an undeclared record key, a panel without its data):
+    one line naming what is wrong, exit code 2, like the user's own mistakes."""
 
 
 class Scenario:
@@ -77,9 +95,10 @@ class Scenario:
     diverge_above: ClassVar[float] = math.inf
     """A loss above this (or NaN/inf) stops the run as diverged."""
     records: ClassVar[dict[str, str]] = {"loss": "loss of this step's forward pass"}
-    """Record keys and what they mean (shown by `dltui info`)."""
+    """Record keys and what they mean (shown by `dltui info`); every key step() returns must
+    be here. `<name>` in a key stands for any text ("<opt>/loss" declares "adam/loss"), and one
+    entry may declare several keys separated by ", "."""
 
-    optimizer: Any = None
     limit: int | None = None
     """The step this run stops at (`--steps`, else `length()`), set by the engine after
     setup(); for progress and ETA displays. None outside an engine."""
@@ -109,37 +128,29 @@ class Scenario:
         return self.steps
 
     def on_param(self, name: str, value: Any) -> None:
-        """A live param changed between steps. Default: `lr` goes to the optimizer."""
-        if name == "lr" and self.optimizer is not None:
-            for group in self.optimizer.param_groups:
-                group["lr"] = value
+        """A live param changed between steps. Default: `lr` goes to every optimizer."""
+        if name == "lr":
+            for optimizer in self.optimizers():
+                for group in optimizer.param_groups:
+                    group["lr"] = value
+
+    def optimizers(self) -> list[torch.optim.Optimizer]:
+        """The optimizers this scenario trains with (Lightning's configure_optimizers, found
+        rather than declared). Default: every `torch.optim.Optimizer` held in an attribute,
+        directly or in a list, tuple or dict. Override to name them yourself."""
+        from torch.optim import Optimizer
+
+        return list(dict.fromkeys(_instances(vars(self).values(), Optimizer)))
 
     @classmethod
-    def describe(cls) -> dict[str, Any]:
-        """Plain-data description for `dltui info` and the UI process."""
-        return {
-            "name": cls.name,
-            "title": cls.title or cls.name,
-            "description": cls.description,
-            "caption": cls.caption,
-            "aliases": list(cls.aliases),
-            "seed": cls.seed,
-            "steps": cls.steps,
-            "speed": cls.speed,
-            "records": dict(cls.records),
-            "keys": {k: list(v) for k, v in cls.keys.items()},
-            "params": [
-                {
-                    "name": p.name,
-                    "type": p.type_name,
-                    "default": Param.format(p.default),
-                    "range": p.range_text(),
-                    "live": p.live,
-                    "help": p.help,
-                }
-                for p in cls.params
-            ],
-        }
+    def undeclared(cls, keys: Iterable[str]) -> list[str]:
+        """The keys that `records` does not declare."""
+        patterns = [
+            re.compile("".join(".+" if part.startswith("<") else re.escape(part)
+                               for part in re.split(r"(<[^>]*>)", key)))
+            for entry in cls.records for key in entry.split(", ")
+        ]
+        return [k for k in keys if not any(p.fullmatch(k) for p in patterns)]
 
 
 KEY_LABELS = {"left": "←", "right": "→", "up": "↑", "down": "↓"}
@@ -155,3 +166,13 @@ def to_numpy(tensor: torch.Tensor) -> np.ndarray:
     array = tensor.detach().cpu().numpy().copy()
     array.flags.writeable = False
     return array
+
+
+def _instances(values: Iterable[Any], kind: type) -> Iterator[Any]:
+    """The `kind` objects among values, looking one level into lists, tuples and dicts."""
+    for value in values:
+        if isinstance(value, kind):
+            yield value
+        elif isinstance(value, (list, tuple, dict)):
+            inner = value.values() if isinstance(value, dict) else value
+            yield from (v for v in inner if isinstance(v, kind))

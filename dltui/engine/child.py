@@ -1,0 +1,56 @@
+"""The engine's child process: started from a RunSpec, driven by Commands, answering Messages.
+
+`main` is the entry point the UI spawns (`dltui.ui.link.ProcessLink`) and `serve` its loop: it
+answers commands within a few milliseconds, trains in between at the requested speed, and sends
+a frame whenever the UI asks for one. Importing this module costs no torch (the UI names `main`
+to spawn it); `main` imports the rest of the engine in the child.
+"""
+
+from __future__ import annotations
+
+import traceback
+from typing import TYPE_CHECKING
+
+from dltui.protocol import Crash, FrameMsg, Quit, RunSpec, WantFrame
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+
+    from dltui.engine.control import Controller
+
+
+def main(conn: Connection, spec: RunSpec) -> None:
+    """Entry point of the engine child process (spawned, so CUDA is safe)."""
+    from dltui.engine.control import start  # torch: in the child only
+
+    ctl, first = start(spec)
+    conn.send(first)
+    if ctl is None:
+        return
+    try:
+        serve(conn, ctl)
+    except (EOFError, BrokenPipeError, KeyboardInterrupt):
+        return  # the UI went away
+    except Exception:
+        conn.send(Crash(traceback.format_exc()))
+
+
+def serve(conn: Connection, ctl: Controller) -> None:
+    """Answer commands, train in between, send a frame when asked. Returns on Quit."""
+    want_frame = False
+    while True:
+        # Block when idle; otherwise only peek at the pipe between slices of training.
+        wait = 0.0 if want_frame else min(ctl.idle_time(), 0.5)
+        while conn.poll(wait):
+            match conn.recv():
+                case Quit():
+                    return
+                case WantFrame():
+                    want_frame = True
+                case command:
+                    ctl.handle(command)
+            wait = 0.0
+        ctl.advance(0.005)
+        if want_frame:
+            conn.send(FrameMsg(ctl.frame()))
+            want_frame = False

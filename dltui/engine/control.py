@@ -1,0 +1,199 @@
+"""Play / pause / step / speed over a Runner, driven by Commands. No UI imports.
+
+`start(spec)` builds a Controller from the command line's RunSpec and says hello (or why not);
+`Controller` is the run loop shared by the engine's child process (`dltui.engine.child`) and
+the in-process link used by snapshot tests: `handle()` applies one `dltui.protocol` command,
+`advance()` spends a small time budget taking steps at the requested speed, `frame()` captures
+what to show.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from dltui.engine.runner import Runner, device_label
+from dltui.protocol import (
+    Command,
+    Crash,
+    Error,
+    Faster,
+    Frame,
+    Hello,
+    Message,
+    Pause,
+    Play,
+    PressKey,
+    Reset,
+    RunInfo,
+    RunSpec,
+    ScaleParam,
+    SetParam,
+    SetSpeed,
+    Slower,
+    Step,
+    Toggle,
+)
+from dltui.registry import load
+from dltui.scenario.params import Params, UsageError
+
+SPEEDS: tuple[float | None, ...] = (
+    1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, None,
+)
+
+
+class Controller:
+    def __init__(self, runner: Runner, speed: float | None = None, playing: bool = True):
+        self.runner = runner
+        self.speed = speed
+        self.playing = playing
+        self.message = ""
+        self._clock_start = time.perf_counter()
+        self._clock_steps = 0
+
+    # -- commands -----------------------------------------------------------------------
+    def handle(self, command: Command) -> None:
+        """Apply one command; a bad value becomes the frame's message, never an exception."""
+        self.message = ""
+        try:
+            match command:
+                case Play():
+                    self._set_playing(True)
+                case Pause():
+                    self._set_playing(False)
+                case Toggle():
+                    self._set_playing(not self.playing)
+                case Step(n):
+                    self._set_playing(False)
+                    self.runner.step(n)
+                case SetSpeed(speed):
+                    self._set_speed(speed)
+                case Faster():
+                    self._set_speed(self._next_speed(+1))
+                case Slower():
+                    self._set_speed(self._next_speed(-1))
+                case Reset():
+                    self.runner.reset()
+                    self._restart_clock()
+                case SetParam(name, value):
+                    self.runner.set_param(name, value)
+                case ScaleParam(name, factor):
+                    value = self.runner.scale_param(name, factor)
+                    self.message = f"{name} = {self.runner.params.declared(name).format(value)}"
+                case PressKey(key):
+                    self.message = self.runner.press(key)
+                case _:
+                    self.message = f"the engine does not take {command!r}"
+        except UsageError as exc:
+            self.message = str(exc)
+
+    def _set_playing(self, playing: bool) -> None:
+        if playing and self.runner.done and self.runner.diverged_at is None:
+            self.runner.limit = self.runner.step_count + self.runner.scenario.length()  # go on
+        self.playing = playing
+        self._restart_clock()
+
+    def _set_speed(self, speed: float | None) -> None:
+        self.speed = speed
+        self._restart_clock()
+
+    def _next_speed(self, direction: int) -> float | None:
+        current = float("inf") if self.speed is None else self.speed
+        ladder = [float("inf") if s is None else s for s in SPEEDS]
+        if direction > 0:
+            bigger = [s for s in ladder if s > current]
+            target = bigger[0] if bigger else float("inf")
+        else:
+            smaller = [s for s in ladder if s < current]
+            target = smaller[-1] if smaller else ladder[0]
+        return None if target == float("inf") else target
+
+    def _restart_clock(self) -> None:
+        self._clock_start = time.perf_counter()
+        self._clock_steps = 0
+
+    # -- running ------------------------------------------------------------------------
+    @property
+    def busy(self) -> bool:
+        """True while there are steps to take (playing and not finished or diverged)."""
+        return self.playing and not self.runner.done
+
+    def advance(self, budget_s: float = 0.005) -> int:
+        """Take steps for about `budget_s` seconds, no faster than the speed cap."""
+        if not self.busy:
+            self.playing = self.playing and not self.runner.done
+            return 0
+        deadline = time.perf_counter() + budget_s
+        taken = 0
+        while self.busy:
+            now = time.perf_counter()
+            if now >= deadline:
+                break
+            if self.speed is not None and (now - self._clock_start) * self.speed < (
+                self._clock_steps + 1
+            ):
+                break  # the next step is not due yet
+            n = self.runner.step(1)
+            taken += n
+            self._clock_steps += n
+        if self.runner.done:
+            self.playing = False
+        return taken
+
+    def idle_time(self) -> float:
+        """Seconds until the next step is due: 0 flat out, 1.0 when there is nothing to do."""
+        if not self.busy:
+            return 1.0
+        if self.speed is None:
+            return 0.0
+        next_due = self._clock_start + (self._clock_steps + 1) / self.speed
+        return max(0.0, next_due - time.perf_counter())
+
+    def frame(self) -> Frame:
+        status = "running" if self.busy else "paused"
+        return self.runner.frame(status=status, speed=self.speed, message=self.message)
+
+
+def build_runner(spec: RunSpec) -> Runner:
+    """Load the scenario, parse `--set`s, resolve the device: UsageError on any mistake."""
+    cls = load(spec.target)
+    params = Params(cls.params)
+    for assignment in spec.sets:
+        params.set_text(assignment)
+    return Runner(cls, params, seed=spec.seed, device=spec.device, limit=spec.steps)
+
+
+def build_controller(spec: RunSpec) -> Controller:
+    runner = build_runner(spec)
+    speed = runner.cls.speed if spec.speed == "default" else spec.speed
+    return Controller(runner, speed=speed, playing=not spec.paused)
+
+
+def run_info(ctl: Controller) -> RunInfo:
+    """What the UI needs to lay out the screen before the first frame."""
+    runner, cls = ctl.runner, ctl.runner.cls
+    return RunInfo(
+        name=cls.name or cls.__name__,
+        title=runner.scenario.title or cls.name,  # a scenario may word them per params
+        caption=runner.scenario.caption,
+        panels=tuple(runner.scenario.layout()),
+        params=tuple(cls.params),
+        values=runner.params.as_dict(),
+        keys=dict(cls.keys),
+        columns=cls.columns,
+        device=device_label(runner.device),
+        limit=runner.limit,
+        speed=ctl.speed,
+        paused=not ctl.playing,
+        seed=runner.seed,
+    )
+
+
+def start(spec: RunSpec) -> tuple[Controller | None, Message]:
+    """Build the run; return it with its first message (Hello, or Error / Crash and None)."""
+    try:
+        ctl = build_controller(spec)
+    except UsageError as exc:
+        return None, Error(str(exc))
+    except Exception:
+        return None, Crash(traceback.format_exc())
+    return ctl, Hello(run_info(ctl))

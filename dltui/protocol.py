@@ -1,0 +1,222 @@
+"""What crosses the pipe between the engine and the UI, as typed values.
+
+    UI process                                   engine (child process, torch)
+    ──────────                                   ─────────────────────────────
+    RunSpec ───────── spawns the child with ───► builds a Runner
+    Command (Play, Step(n), ScaleParam…) ──────► Controller.handle  (match on the type)
+    on_message (match on the type) ◄──────────── Message: Hello(RunInfo), FrameMsg(Frame),
+                                                          Error(line), Crash(text)
+
+Every command and message is a frozen dataclass of plain data (numpy arrays, numbers, str, and
+the scenario's own `Panel` and `Param` declarations): picklable, and importable without torch,
+so the UI process can name them all. `Died` is not sent by anyone: the UI's link to the child
+makes it when the child is gone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from dltui.scenario.panels import Panel
+from dltui.scenario.params import Param
+
+# -- the request ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """What the command line asked to run (the same for the UI, headless and screenshots)."""
+
+    target: str
+    sets: tuple[str, ...] = ()
+    seed: int | None = None
+    device: str = "auto"
+    steps: int | None = None
+    speed: float | None | str = "default"
+    """Steps per second, None for max, "default" for the scenario's own."""
+    paused: bool = False
+
+
+# -- commands: consumer → engine --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Play:
+    """Run at the current speed."""
+
+
+@dataclass(frozen=True)
+class Pause:
+    """Stop between steps."""
+
+
+@dataclass(frozen=True)
+class Toggle:
+    """Pause if running, run if paused (space)."""
+
+
+@dataclass(frozen=True)
+class Step:
+    """Take `n` steps now, then stay paused (n, N)."""
+
+    n: int = 1
+
+
+@dataclass(frozen=True)
+class SetSpeed:
+    """Cap the speed at `speed` steps per second; None: as fast as possible."""
+
+    speed: float | None
+
+
+@dataclass(frozen=True)
+class Faster:
+    """One rung up the speed ladder (+)."""
+
+
+@dataclass(frozen=True)
+class Slower:
+    """One rung down the speed ladder (−)."""
+
+
+@dataclass(frozen=True)
+class Reset:
+    """Back to step 0: same seed, current params (r)."""
+
+
+@dataclass(frozen=True)
+class SetParam:
+    """Set a live param between steps."""
+
+    name: str
+    value: Any
+
+
+@dataclass(frozen=True)
+class ScaleParam:
+    """Multiply a live numeric param, clamped to its range ([ and ] scale "lr")."""
+
+    name: str
+    factor: float
+
+
+@dataclass(frozen=True)
+class PressKey:
+    """One of the scenario's own keys (`Scenario.keys`), by Textual key name."""
+
+    key: str
+
+
+@dataclass(frozen=True)
+class WantFrame:
+    """Send the next Frame when it is ready (the UI asks for one at a time)."""
+
+
+@dataclass(frozen=True)
+class Quit:
+    """The consumer is going away; the engine returns."""
+
+
+Command = (
+    Play | Pause | Toggle | Step | SetSpeed | Faster | Slower | Reset | SetParam | ScaleParam
+    | PressKey | WantFrame | Quit
+)
+
+# -- what the engine sends back ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """The run as the engine built it: what the UI lays out before the first frame."""
+
+    name: str
+    title: str
+    caption: str
+    panels: tuple[Panel, ...]
+    params: tuple[Param, ...]
+    values: dict[str, Any]
+    """Current value of every param."""
+    keys: dict[str, tuple[str, int, str]]
+    """The scenario's own keys: key -> (target, step, help); see `Scenario.keys`."""
+    columns: int
+    device: str
+    limit: int
+    speed: float | None
+    paused: bool
+    seed: int
+
+
+@dataclass(frozen=True, eq=False)  # eq=False: numpy arrays inside don't compare with ==
+class Frame:
+    """An immutable snapshot of a run, captured only when a consumer asks for one."""
+
+    step: int
+    """Updates done so far (1-based count; 0 before the first step)."""
+    limit: int
+    """Step at which the run stops (the scenario's natural length or --steps)."""
+    status: str
+    """"running", "paused", "done" or "diverged"."""
+    metrics: dict[str, float]
+    """Scalar metrics of the latest step."""
+    panels: dict[str, dict[str, Any]]
+    """Panel key -> data for that panel kind (see dltui.scenario.panels); `line` panels get
+    the history of their series from the engine, every other kind the scenario's view()."""
+    view_id: int
+    """Counts the scenario's view() calls: frames with the same view_id carry the same
+    pictures (at max speed they refresh less often than frames), so a consumer can skip them."""
+    params: dict[str, Any]
+    """Current param values."""
+    lr: float | None = None
+    """The learning rate the scenario's optimizers hold now (None: no optimizer, or several
+    holding different ones, when the `lr` param is what there is to show)."""
+    events: tuple[tuple[int, str], ...] = ()
+    """(step, label) of live changes, e.g. (120, "lr=0.5")."""
+    speed: float | None = None
+    """Steps per second cap (None: max)."""
+    steps_per_s: float = 0.0
+    """Measured training speed."""
+    device: str = "cpu"
+    diverged_at: int | None = None
+    message: str = ""
+    """A line for the user: why the run paused, what went wrong."""
+    panel_errors: dict[str, str] = field(default_factory=dict)
+    """Panel key -> why its data is wrong (a mistake in the scenario's view()), one line."""
+
+
+@dataclass(frozen=True)
+class Hello:
+    """The first message of a run that started: how to lay out the screen."""
+
+    info: RunInfo
+
+
+@dataclass(frozen=True)
+class FrameMsg:
+    """The frame the UI asked for with WantFrame."""
+
+    frame: Frame
+
+
+@dataclass(frozen=True)
+class Error:
+    """A mistake in what the user asked for (bad --set, unknown device): one line, exit 2."""
+
+    line: str
+
+
+@dataclass(frozen=True)
+class Crash:
+    """The engine failed: the traceback of the scenario's code, short."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Died:
+    """The child process is gone without a word (killed, out of memory)."""
+
+    exitcode: int | None
+
+
+Message = Hello | FrameMsg | Error | Crash | Died
