@@ -118,7 +118,7 @@ def check_view(panels: tuple[Panel, ...], view: Any) -> dict[str, str]:
 
 
 def _listing(keys: Any) -> str:
-    return ", ".join(repr(k) for k in keys) if keys else "no keys"
+    return "keys " + ", ".join(repr(k) for k in keys) if keys else "no keys"
 
 
 def _hint(name: Any, known: Any) -> str:

@@ -9,6 +9,8 @@ synchronously, so snapshot tests get the same picture every time.
 from __future__ import annotations
 
 import multiprocessing as mp
+import queue
+import threading
 from collections import deque
 from typing import TYPE_CHECKING, Protocol
 
@@ -37,7 +39,10 @@ class Link(Protocol):
 
 
 class ProcessLink:
-    """The engine in a spawned child process, over a pipe."""
+    """The engine in a spawned child process, over a pipe.
+
+    Commands go out through a sender thread, so the UI's event loop never blocks on the pipe:
+    while the engine is busy writing a large frame, the UI goes on reading it."""
 
     def __init__(self, spec: RunSpec):
         self.spec = spec
@@ -51,19 +56,29 @@ class ProcessLink:
         self.process = ctx.Process(target=main, args=(child, self.spec), daemon=True)
         self.process.start()
         child.close()
+        self._outbox: queue.SimpleQueue[Command | None] = queue.SimpleQueue()
+        self._sender = threading.Thread(target=self._send_loop, args=(self.conn, self._outbox),
+                                        name="dltui-link-sender", daemon=True)
+        self._sender.start()
+
+    @staticmethod
+    def _send_loop(conn: Connection, outbox: queue.SimpleQueue[Command | None]) -> None:
+        while (command := outbox.get()) is not None:
+            try:
+                conn.send(command)
+            except (BrokenPipeError, OSError, EOFError):
+                return  # the child is gone; recv() says so
 
     def restart(self) -> None:
         self.close()
         self.start()
 
     def send(self, command: Command) -> bool:
+        """Queue a command for the child; False once the child is gone."""
         if self.conn is None:
             return False
-        try:
-            self.conn.send(command)
-            return True
-        except (BrokenPipeError, OSError, EOFError):
-            return False
+        self._outbox.put(command)
+        return True
 
     def recv(self) -> Message | None:
         if self.conn is None or self.process is None:
@@ -72,16 +87,25 @@ class ProcessLink:
             if self.conn.poll(0):
                 return self.conn.recv()
         except (EOFError, OSError):  # the child is gone: say so once, then stay quiet
-            self.conn.close()
-            self.conn = None
+            self._stop_sender()
             self.process.join(1.0)
             return Died(self.process.exitcode)
         return None
 
+    def _stop_sender(self) -> None:
+        self._outbox.put(None)
+        self._sender.join(1.0)
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
     def close(self) -> None:
         if self.process is None:
             return
-        self.send(Quit())
+        if self.conn is not None:
+            self._outbox.put(Quit())
+            self._outbox.put(None)
+            self._sender.join(1.0)
         self.process.join(1.0)
         if self.process.is_alive():
             self.process.kill()
