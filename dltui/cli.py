@@ -8,7 +8,10 @@ process import torch in parallel.
 from __future__ import annotations
 
 import argparse
+import math
+import os
 import sys
+from pathlib import Path
 
 from dltui.scenario.params import UsageError
 
@@ -29,22 +32,55 @@ def _speed(text: str) -> float | None | str:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"--speed must be a number or 'max', got {text!r}")
-    if value <= 0:
+    if not math.isfinite(value) or value <= 0:
         raise argparse.ArgumentTypeError("--speed must be positive (steps per second) or 'max'")
     return value
 
 
+MAX_SIZE = (1000, 500)
+
+
 def _size(text: str) -> tuple[int, int]:
     cols, sep, rows = text.lower().partition("x")
-    if not (sep and cols.isdigit() and rows.isdigit()) or int(cols) < 20 or int(rows) < 10:
+    if not (sep and cols.isascii() and cols.isdigit() and rows.isascii() and rows.isdigit()):
         raise argparse.ArgumentTypeError(f"--size must look like 120x40, got {text!r}")
+    if not (20 <= int(cols) <= MAX_SIZE[0] and 10 <= int(rows) <= MAX_SIZE[1]):
+        raise argparse.ArgumentTypeError(
+            f"--size {text}: columns must be 20–{MAX_SIZE[0]} and rows 10–{MAX_SIZE[1]}")
     return int(cols), int(rows)
 
 
 def _positive(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
+    if not (text.isascii() and text.isdigit()) or int(text) < 1:
         raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
     return int(text)
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--seed must be a whole number, got {text!r}") from None
+    if not -(2**63) <= value < 2**63:
+        raise argparse.ArgumentTypeError(f"--seed must fit in 64 bits (±9.2e18), got {text}")
+    return value
+
+
+def _output(path: str, flag: str, suffix: str | None = None) -> None:
+    """Refuse an output path that cannot be written, before any training starts."""
+    if not path:
+        raise UsageError(f"{flag} needs a file name")
+    target = Path(path)
+    if suffix and target.suffix.lower() != suffix:
+        raise UsageError(f"{flag} {path}: the file is written as {suffix[1:].upper()}; "
+                         f"give it a {suffix} name")
+    if target.is_dir():
+        raise UsageError(f"{flag} {path} is a directory; give a file name")
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise UsageError(f"{flag} {path}: there is no folder {folder}")
+    if not os.access(folder, os.W_OK) or (target.exists() and not os.access(target, os.W_OK)):
+        raise UsageError(f"{flag} {path}: no permission to write there")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -58,7 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--dir", dest="data_dir", help="where to put it (default: user cache)")
     run = sub.add_parser("run", help="run a scenario (live UI unless --headless/--screenshot)")
     run.add_argument("target", help="scenario name or path/to/file.py[:Class]")
-    run.add_argument("--seed", type=int, help="random seed (default: the lab's)")
+    run.add_argument("--seed", type=_seed, help="random seed (default: the lab's)")
     run.add_argument("--device", default="auto", help="auto|cpu|cuda|cuda:N|mps")
     run.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
                      help="set a param (repeatable); see 'dltui info TARGET'")
@@ -68,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="steps per second in the UI, or 'max'")
     run.add_argument("--headless", action="store_true", help="no UI; final record on stdout")
     run.add_argument("--jsonl", metavar="FILE|-", help="write records as JSON lines")
-    run.add_argument("--every", type=_positive, default=1, metavar="K",
+    run.add_argument("--every", type=_positive, metavar="K",
                      help="with --jsonl: record every K steps (and the last)")
     run.add_argument("--screenshot", metavar="FILE.svg",
                      help="render the UI after --steps steps to an SVG and exit")
@@ -118,6 +154,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     from dltui.protocol import RunSpec
 
     check_target(args.target)
+    if args.every is not None and not args.jsonl:
+        raise UsageError("--every needs --jsonl (it sets how often a record is written)")
+    if args.jsonl is not None and args.jsonl != "-":
+        _output(args.jsonl, "--jsonl")
+    if args.screenshot is not None:
+        if args.headless:
+            raise UsageError("--screenshot draws the UI; leave out --headless")
+        _output(args.screenshot, "--screenshot", ".svg")
     spec = RunSpec(
         target=args.target, sets=tuple(args.sets), seed=args.seed, device=args.device,
         steps=args.steps, speed=args.speed, paused=args.paused,
@@ -125,13 +169,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.headless:
         from dltui.engine.headless import run_headless
 
-        return run_headless(spec, jsonl=args.jsonl, every=args.every)
-    if args.jsonl:
+        return run_headless(spec, jsonl=args.jsonl, every=args.every or 1)
+    if args.jsonl is not None:
         raise UsageError("--jsonl needs --headless")
     from dltui.ui.app import run_app, screenshot
 
     if args.screenshot:
         return screenshot(spec, args.screenshot, args.size)
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise UsageError("the live UI needs a terminal on stdin and stdout; for a run without "
+                         "one use --headless (or --screenshot FILE.svg)")
     return run_app(spec)
 
 
@@ -152,6 +199,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `dltui run X --headless --jsonl - | head -1`: stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":

@@ -108,3 +108,30 @@ def test_a_flood_of_keys_while_the_race_sends_big_frames_does_not_block():
     finally:
         link.close()
     assert link.process is None
+
+
+def gone(pid: int) -> bool:
+    """The process has exited (a zombie nobody reaped counts as exited)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except FileNotFoundError:
+        return True
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="needs /proc")
+def test_the_engine_dies_with_its_ui_even_mid_run():
+    import time
+
+    code = ("import time\nfrom dltui.protocol import RunSpec\nfrom dltui.ui.link import ProcessLink\n"
+            "link = ProcessLink(RunSpec('xor', device='cpu', speed=None))\n"
+            "print(link.process.pid, flush=True)\ntime.sleep(120)\n")
+    ui = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    child = int(ui.stdout.readline())
+    ui.kill()  # SIGKILL: the UI gets no chance to say goodbye
+    ui.wait()
+    for _ in range(200):
+        if gone(child):
+            break
+        time.sleep(0.05)
+    assert gone(child), "the engine outlived its UI"

@@ -8,6 +8,9 @@ to spawn it); `main` imports the rest of the engine in the child.
 
 from __future__ import annotations
 
+import os
+import threading
+import time
 import traceback
 from typing import TYPE_CHECKING
 
@@ -23,6 +26,7 @@ def main(conn: Connection, spec: RunSpec) -> None:
     """Entry point of the engine child process (spawned, so CUDA is safe)."""
     from dltui.engine.control import start  # torch: in the child only
 
+    threading.Thread(target=_die_with_parent, args=(os.getppid(),), daemon=True).start()
     ctl, first = start(spec)
     conn.send(first)
     if ctl is None:
@@ -54,3 +58,11 @@ def serve(conn: Connection, ctl: Controller) -> None:
         if want_frame:
             conn.send(FrameMsg(ctl.frame()))
             want_frame = False
+
+
+def _die_with_parent(parent: int) -> None:
+    """Exit when the UI process is gone (killed, SIGTERM, a closed SSH session), even while
+    the scenario's step() is stuck, instead of training on as an orphan."""
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(0)

@@ -14,6 +14,7 @@ from typing import IO
 
 from dltui.engine.control import build_runner
 from dltui.protocol import RunSpec
+from dltui.scenario.params import UsageError
 
 
 def _fmt_record(rec: dict) -> str:
@@ -35,31 +36,33 @@ def run_headless(
     if jsonl == "-":
         sink = out
     elif jsonl:
-        sink = open(jsonl, "w", encoding="utf-8")  # noqa: SIM115 - closed below
+        try:
+            sink = open(jsonl, "w", encoding="utf-8")  # noqa: SIM115 - closed below
+        except OSError as exc:
+            raise UsageError(f"--jsonl {jsonl}: cannot write it ({exc.strerror})") from None
     name = runner.cls.name or runner.cls.__name__
     print(f"dltui: {name} on {runner.device}, {runner.limit} steps, seed {runner.seed}",
           file=err)
     last_progress = time.perf_counter()
-    checked_view = False
     try:
-        while not runner.done:
-            # Step to the next record boundary (or in chunks when no JSONL is written).
-            chunk = every - runner.step_count % every if sink else 1000
-            runner.step(1 if not checked_view else chunk)
-            if not checked_view:  # a mistake in view() is one line now, not after the run
-                runner.check_view()
-                checked_view = True
-            now = time.perf_counter()
+        runner.step(1)
+        runner.check_view()  # a mistake in view() is one line now, not after the run
+        while True:
             if sink and (runner.step_count % every == 0 or runner.done):
                 rec = runner.record()
                 if not (sink is out and runner.done):
-                    sink.write(json.dumps(rec) + "\n")
+                    _write(sink, json.dumps(rec) + "\n", jsonl, runner.step_count)
+            if runner.done:
+                break
+            now = time.perf_counter()
             if now - last_progress >= 1.0:
                 last_progress = now
                 print(f"  {_fmt_record(runner.record())}", file=err, flush=True)
+            # Step to the next record boundary (or in chunks when no JSONL is written).
+            runner.step(every - runner.step_count % every if sink else 1000)
     finally:
         if sink is not None and sink is not out:
-            sink.close()
+            _close(sink, jsonl, runner.step_count)
     final = runner.record()
     if runner.diverged_at is not None:
         print(f"dltui: {runner.message()}", file=err)
@@ -68,3 +71,21 @@ def run_headless(
     out.write(json.dumps(final) + "\n")
     out.flush()
     return 0
+
+
+def _write(sink: IO[str], line: str, path: str | None, step: int) -> None:
+    try:
+        sink.write(line)
+    except BrokenPipeError:
+        raise  # the reader went away (`| head`): the CLI stops quietly
+    except OSError as exc:
+        raise UsageError(f"--jsonl {path}: writing failed at step {step} ({exc.strerror})") from None
+
+
+def _close(sink: IO[str], path: str | None, step: int) -> None:
+    if sink.closed:
+        return
+    try:
+        sink.close()  # a full disk shows here, when the last records are flushed
+    except OSError as exc:
+        raise UsageError(f"--jsonl {path}: writing failed at step {step} ({exc.strerror})") from None

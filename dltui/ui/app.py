@@ -10,6 +10,7 @@ changed, so a paused screen costs neither process anything.
 from __future__ import annotations
 
 import os
+import signal
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -243,7 +244,13 @@ class DltuiApp(App[int]):
     def action_save(self) -> None:
         name = self.info.name if self.info else "dltui"
         step = self.frame.step if self.frame is not None else 0
-        path = self.save_screenshot(filename=f"dltui-{name}-step{step}.svg", path=os.getcwd())
+        try:
+            path = self.save_screenshot(filename=f"dltui-{name}-step{step}.svg",
+                                        path=os.getcwd())
+        except OSError as exc:
+            self._show_message(f"could not save the screenshot: {exc.strerror} ({os.getcwd()})",
+                               "bold red")
+            return
         self.notify(f"saved {path}")
 
     def action_help(self) -> None:
@@ -259,10 +266,14 @@ def run_app(spec: p.RunSpec) -> int:
     """The live UI with the engine in a child process."""
     link = ProcessLink(spec)
     app = DltuiApp(link)
+    quit_on = (signal.SIGTERM, signal.SIGHUP)  # like q: the terminal is restored
+    previous = {sig: signal.signal(sig, lambda *_: app.exit()) for sig in quit_on}
     try:
         app.run()
     finally:
         link.close()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     return _finish(app)
 
 
