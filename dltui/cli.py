@@ -202,6 +202,11 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # `dltui run X --headless --jsonl - | head -1`: stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
+    except Exception as exc:  # a scenario's own bug: where in its code, not 30 lines of ours
+        from dltui.scenario.base import describe_failure
+
+        print(f"dltui: the scenario failed: {describe_failure(exc)}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -91,7 +91,11 @@ def check_target(target: str) -> None:
     """Raise UsageError if `target` names no built-in scenario or no existing .py file."""
     if is_path(target):
         path = Path(_split_path(target)[0])
-        if not path.is_file():
+        try:
+            found = path.is_file()
+        except OSError as exc:  # a name too long, a folder we may not enter
+            raise UsageError(f"cannot read scenario file {str(path)[:80]}: {exc.strerror}") from None
+        if not found:
             raise UsageError(f"scenario file not found: {path}")
         if path.suffix != ".py":
             raise UsageError(f"scenario file must be a .py file: {path}")
@@ -124,6 +128,23 @@ def load(target: str) -> type[Scenario]:
     return getattr(module, builtin.cls)
 
 
+def _checked(cls: type[Scenario]) -> type[Scenario]:
+    """The class, if its declarations have the types the engine reads; UsageError if not."""
+    from dltui.scenario.panels import Panel
+    from dltui.scenario.params import Param
+
+    for attr, kind in (("params", Param), ("panels", Panel)):
+        items = getattr(cls, attr)
+        bad = next((i for i, item in enumerate(items) if not isinstance(item, kind)), None)
+        if not isinstance(items, (tuple, list)) or bad is not None:
+            what = f"item {bad} is {items[bad]!r}" if bad is not None else f"it is {items!r}"
+            raise UsageError(f"{cls.__name__}.{attr} must be a tuple of {kind.__name__}(...) "
+                             f"declarations; {what}")
+    if not isinstance(cls.records, dict):
+        raise UsageError(f"{cls.__name__}.records must be a dict of key -> meaning")
+    return cls
+
+
 def _load_file(path_text: str, class_name: str | None) -> type[Scenario]:
     from dltui.scenario import Scenario
 
@@ -151,9 +172,9 @@ def _load_file(path_text: str, class_name: str | None) -> type[Scenario]:
             raise UsageError(
                 f"{path_text} has no Scenario class {class_name!r}; scenario classes: {names}"
             )
-        return obj
+        return _checked(obj)
     if len(found) == 1:
-        return found[0]
+        return _checked(found[0])
     if not found:
         raise UsageError(f"{path_text} defines no subclass of dltui.scenario.Scenario")
     names = ", ".join(c.__name__ for c in found)

@@ -190,3 +190,50 @@ def test_dltui_list_and_a_mistyped_name_import_no_torch():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert "xor" in done.stdout and "Did you mean xor" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (('        out = self.model(self.x)\n', '        out = self.model(self.x) / 0 + self.oops\n'),
+         "AttributeError: 'Gate' object has no attribute 'oops' (at my_scenario.py:"),
+        (('return {"loss": loss.detach(),', 'return {"loss": torch.ones(3),'),
+         "Gate.step() at step 1: 'loss' must be one real number; it is a tensor of shape (3,)"),
+        (('return {"loss": loss.detach(),', 'return {"loss": 10 ** 400,'),
+         "Gate.step() at step 1: 'loss' must be one real number; it is 1000"),
+        (('return {"loss": loss.detach(),', 'return {"loss": 1j,'),
+         "'loss' must be one real number; it is 1j"),
+        (('        out = self.model(self.x)\n', '        raise SystemExit(3)\n'),
+         "Gate.step() called sys.exit(3)"),
+        (('    params = (Param(', '    params = ("notaparam", Param('),
+         "Gate.params must be a tuple of Param(...) declarations; item 0 is 'notaparam'"),
+    ],
+)
+def test_a_failing_scenario_says_where_in_its_own_code(tmp_path, capsys, change, expected):
+    source = GATE.replace(*change)
+    assert source != GATE
+    main(["run", write(tmp_path, source), "--headless"])
+    err = capsys.readouterr().err
+    assert expected in err, err
+    assert "dltui/engine" not in err and len(err.splitlines()) <= 8, err
+
+
+async def test_in_the_ui_a_failing_step_is_one_line_r_restarts_and_q_quits(tmp_path):
+    source = GATE.replace("        out = self.model(self.x)\n",
+                          "        out = self.model(self.x)\n        1 / 0\n")
+    link = InlineLink(RunSpec(write(tmp_path, source), device="cpu", paused=True))
+    app = DltuiApp(link)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause(0.2)
+        await pilot.press("n")
+        await pilot.pause(0.2)
+        message = str(app.query_one("#message").render())
+        assert "The engine stopped (ZeroDivisionError: division by zero (at my_scenario.py:" \
+            in message
+        app.pump()
+        app.pump()
+        await pilot.press("r")
+        await pilot.pause(0.2)
+        assert app.info is not None  # a new run, at step 0
+        await pilot.press("q")
+    assert app.return_code == 0

@@ -11,10 +11,10 @@ from __future__ import annotations
 import os
 import threading
 import time
-import traceback
 from typing import TYPE_CHECKING
 
 from dltui.protocol import Crash, FrameMsg, Quit, RunSpec, WantFrame
+from dltui.scenario.base import describe_failure
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
@@ -35,8 +35,8 @@ def main(conn: Connection, spec: RunSpec) -> None:
         serve(conn, ctl)
     except (EOFError, BrokenPipeError, KeyboardInterrupt):
         return  # the UI went away
-    except Exception:
-        conn.send(Crash(traceback.format_exc()))
+    except Exception as exc:
+        conn.send(Crash(describe_failure(exc)))
 
 
 def serve(conn: Connection, ctl: Controller) -> None:

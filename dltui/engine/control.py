@@ -10,7 +10,6 @@ what to show.
 from __future__ import annotations
 
 import time
-import traceback
 from dltui.engine.runner import Runner, device_label
 from dltui.protocol import (
     Command,
@@ -34,6 +33,7 @@ from dltui.protocol import (
     Toggle,
 )
 from dltui.registry import load
+from dltui.scenario.base import describe_failure
 from dltui.scenario.params import Params, UsageError
 
 SPEEDS: tuple[float | None, ...] = (
@@ -194,6 +194,6 @@ def start(spec: RunSpec) -> tuple[Controller | None, Message]:
         ctl = build_controller(spec)
     except UsageError as exc:
         return None, Error(str(exc))
-    except Exception:
-        return None, Crash(traceback.format_exc())
+    except Exception as exc:
+        return None, Crash(describe_failure(exc))
     return ctl, Hello(run_info(ctl))

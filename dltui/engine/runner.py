@@ -29,6 +29,8 @@ from dltui.scenario.panels import check_view
 from dltui.scenario.params import Params, UsageError
 
 SYNC_EVERY = 64
+MAX_EVENTS = 200
+"""Live changes kept (and marked on the curves): the latest ones; a frame carries them all."""
 VIEW_SHARE = 0.05
 """While training runs at max speed, refreshing the panels' pictures (scenario.view()) may take
 at most this share of wall time; in between, frames reuse the last picture (the header and the
@@ -152,7 +154,11 @@ class Runner:
         """Take up to n updates (fewer at the limit or on divergence); return how many."""
         taken = 0
         while taken < n and not self.done:
-            metrics = self.scenario.step()
+            try:
+                metrics = self.scenario.step()
+            except SystemExit as exc:  # sys.exit() in a scenario must not end dltui silently
+                raise ScenarioError(f"{self.cls.__name__}.step() called sys.exit({exc.code!r})"
+                                    ) from None
             self.step_count += 1
             taken += 1
             if not self._records_checked:
@@ -180,20 +186,10 @@ class Runner:
         pending, self._pending = self._pending, []
         if any(callable(v) for v in pending[-1][1].values()):
             pending = [(step, self._defer(m)) for step, m in pending]
-        if not self._batched:
-            rows = [(step, {k: float(v) for k, v in m.items()}) for step, m in pending]
-        else:
-            dtype = torch.float32 if self.device.type == "mps" else torch.float64
-            tensors = [v for _, m in pending for v in m.values() if isinstance(v, torch.Tensor)]
-            flat = iter(
-                torch.stack([t.detach().reshape(()).to(dtype) for t in tensors]).cpu().tolist()
-                if tensors else ()
-            )
-            rows = [
-                (step, {k: next(flat) if isinstance(v, torch.Tensor) else float(v)
-                        for k, v in m.items()})
-                for step, m in pending
-            ]
+        try:
+            rows = self._read(pending)
+        except (TypeError, ValueError, RuntimeError, OverflowError):
+            raise self._bad_metric(pending) from None
         for step, values in rows:
             self.history.record(step, values)
             self.last = values
@@ -202,6 +198,37 @@ class Runner:
             if blown_up and self.diverged_at is None:
                 self.diverged_at = step
                 break
+
+    def _read(self, pending: list[tuple[int, dict[str, Any]]]) -> list[tuple[int, dict]]:
+        """Metric values as floats: one by one on the CPU, in one transfer elsewhere."""
+        if not self._batched:
+            return [(step, {k: float(v) for k, v in m.items()}) for step, m in pending]
+        dtype = torch.float32 if self.device.type == "mps" else torch.float64
+        tensors = [v for _, m in pending for v in m.values() if isinstance(v, torch.Tensor)]
+        flat = iter(
+            torch.stack([t.detach().reshape(()).to(dtype) for t in tensors]).cpu().tolist()
+            if tensors else ()
+        )
+        return [
+            (step, {k: next(flat) if isinstance(v, torch.Tensor) else float(v)
+                    for k, v in m.items()})
+            for step, m in pending
+        ]
+
+    def _bad_metric(self, pending: list[tuple[int, dict[str, Any]]]) -> ScenarioError:
+        """Name the metric that is not one real number."""
+        for step, metrics in pending:
+            for key, value in metrics.items():
+                try:
+                    if isinstance(value, torch.Tensor) and value.numel() != 1:
+                        raise ValueError
+                    float(value)
+                except (TypeError, ValueError, RuntimeError, OverflowError):
+                    shown = (f"a tensor of shape {tuple(value.shape)}"
+                             if isinstance(value, torch.Tensor) else repr(value)[:40])
+                    return ScenarioError(f"{self.cls.__name__}.step() at step {step}: {key!r} "
+                                         f"must be one real number; it is {shown}")
+        return ScenarioError(f"{self.cls.__name__}.step() returned a metric that is not a number")
 
     def _defer(self, metrics: dict[str, Any]) -> dict[str, Any]:
         """Keep a step's callable metrics aside (the latest win); return the others."""
@@ -238,6 +265,7 @@ class Runner:
         self.scenario.on_param(name, value)
         self._view_due = 0.0  # show its effect in the next frame
         self.events.append((self.step_count, f"{name}={param.format(value)}"))
+        del self.events[:-MAX_EVENTS]
         return value
 
     def scale_param(self, name: str, factor: float) -> Any:

@@ -44,7 +44,10 @@ from __future__ import annotations
 
 import math
 import re
+import sysconfig
+import traceback
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -59,6 +62,29 @@ if TYPE_CHECKING:
 class ScenarioError(UsageError):
     """A mistake in a scenario's code (an undeclared record key, a panel without its data):
     one line naming what is wrong, exit code 2, like the user's own mistakes."""
+
+
+def describe_failure(exc: BaseException) -> str:
+    """An exception from a scenario's code, short: a first line saying what and where, then
+    only the scenario's own frames (file, line, code). When no frame is the scenario's, the
+    bug is dltui's: the whole traceback, to report. A ScenarioError is its own one line."""
+    if isinstance(exc, UsageError):
+        return str(exc)
+    ours = Path(__file__).resolve().parents[1]  # the dltui package
+    scenarios = ours / "scenarios"
+    library = {Path(p).resolve() for k, p in sysconfig.get_paths().items()
+               if k in ("stdlib", "platstdlib", "purelib", "platlib")}
+    frames = [
+        f for f in traceback.extract_tb(exc.__traceback__)
+        if (path := Path(f.filename).resolve()).is_relative_to(scenarios)
+        or not (path.is_relative_to(ours) or any(path.is_relative_to(lib) for lib in library))
+    ]
+    what = "".join(traceback.format_exception_only(type(exc), exc)).strip().splitlines()[-1]
+    if not frames:
+        return what + "\n" + "".join(traceback.format_exception(exc)).rstrip()
+    last = frames[-1]
+    head = f"{what} (at {Path(last.filename).name}:{last.lineno} in {last.name})"
+    return head + "\n" + "".join(traceback.format_list(frames)).rstrip()
 
 
 class Scenario:

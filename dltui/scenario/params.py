@@ -75,7 +75,9 @@ class Param:
     def check(self, value: Any) -> Any:
         """Validate an already typed value; raise UsageError if it is out of range."""
         if isinstance(self.default, tuple):
-            if len(value) != len(self.default) or not all(math.isfinite(v) for v in value):
+            unset = all(math.isnan(v) for v in (*self.default, *value))  # "nan,nan": the default
+            if len(value) != len(self.default) or not (
+                unset or all(math.isfinite(v) for v in value)):
                 raise UsageError(
                     f"{self.name} needs {len(self.default)} comma-separated numbers, got "
                     f"{self.format(value)!r}"

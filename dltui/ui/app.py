@@ -114,7 +114,7 @@ class DltuiApp(App[int]):
                 self.error = line
                 self.exit(2)
             case p.Crash(text):
-                self._engine_stopped((text.strip().splitlines() or ["?"])[-1])
+                self._engine_stopped((text.strip().splitlines() or ["?"])[0])
             case p.Died(exitcode):
                 if self.info is not None:  # after a Crash the child's exit says nothing new
                     self._engine_stopped(f"exit code {exitcode}")

@@ -15,7 +15,8 @@ from collections import deque
 from typing import TYPE_CHECKING, Protocol
 
 from dltui.engine.child import main
-from dltui.protocol import Command, Died, FrameMsg, Message, Quit, RunSpec, WantFrame
+from dltui.protocol import Command, Crash, Died, FrameMsg, Message, Quit, RunSpec, WantFrame
+from dltui.scenario.base import describe_failure
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
@@ -134,14 +135,18 @@ class InlineLink:
     def send(self, command: Command) -> bool:
         if self.ctl is None:
             return False
-        match command:
-            case WantFrame():
-                self.ctl.advance(0.02)
-                self.outbox.append(FrameMsg(self.ctl.frame()))
-            case Quit():
-                pass
-            case _:
-                self.ctl.handle(command)
+        try:
+            match command:
+                case WantFrame():
+                    self.ctl.advance(0.02)
+                    self.outbox.append(FrameMsg(self.ctl.frame()))
+                case Quit():
+                    pass
+                case _:
+                    self.ctl.handle(command)
+        except Exception as exc:  # as the child process would: say so, and stop
+            self.outbox.append(Crash(describe_failure(exc)))
+            self.ctl = None
         return True
 
     def recv(self) -> Message | None:
