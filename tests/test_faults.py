@@ -1,14 +1,22 @@
-"""Bad command lines and bad places to write: one line on stderr, exit 2, before any training."""
+"""Faults a hostile user can cause: bad command lines, bad places to write, damaged data and
+broken downloads. Each is one clear line (exit 2), nothing half-written is left behind."""
 
 from __future__ import annotations
 
+import gzip
+import hashlib
+import http.client
+import io
 import os
+import struct
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from dltui.cli import main
+from dltui.scenario import data
 
 
 @pytest.mark.parametrize(
@@ -50,3 +58,101 @@ def test_a_reader_that_goes_away_ends_the_run_quietly():
     done = subprocess.run(["bash", "-c", f"set -o pipefail; {pipeline}"], capture_output=True,
                           text=True, timeout=120)
     assert done.stdout.startswith('{"step": 1,') and "Traceback" not in done.stderr
+
+
+# -- data on disk and downloads --------------------------------------------------------------
+STEMS = data.FILES
+
+
+def write_set(folder, train_x=None, train_y=None, test_x=None, test_y=None):
+    """Four IDX files in `folder`; any of them replaced by what a test passes."""
+    rng = np.random.default_rng(0)
+    arrays = [
+        train_x if train_x is not None else rng.integers(0, 256, (20, 28, 28), dtype=np.uint8),
+        train_y if train_y is not None else rng.integers(0, 10, 20).astype(np.uint8),
+        test_x if test_x is not None else rng.integers(0, 256, (10, 28, 28), dtype=np.uint8),
+        test_y if test_y is not None else rng.integers(0, 10, 10).astype(np.uint8),
+    ]
+    folder.mkdir(parents=True, exist_ok=True)
+    for stem, array in zip(STEMS, arrays):
+        data.write_idx(folder / stem, array)
+    return str(folder)
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"test_y": np.array([1, 2, 255] * 3 + [0], np.uint8)}, "labels outside 0–9"),
+        ({"train_x": np.zeros((20, 27, 27), np.uint8)}, "not 28×28 bytes"),
+        ({"test_x": np.zeros((0, 28, 28), np.uint8), "test_y": np.zeros(0, np.uint8)},
+         "holds no examples"),
+        ({"test_y": np.zeros(9, np.uint8)}, "10 images do not match"),
+    ],
+)
+def test_damaged_data_is_one_line_naming_the_file(tmp_path, change, expected):
+    with pytest.raises(data.DataError, match=expected):
+        data.load("mnist", write_set(tmp_path / "d", **change))
+
+
+def test_a_header_that_announces_too_much_is_refused_before_reading(tmp_path):
+    path = tmp_path / "x-idx4-ubyte"
+    path.write_bytes(bytes([0, 0, 8, 4]) + struct.pack(">4I", 65536, 65536, 65536, 65536))
+    with pytest.raises(data.DataError, match="announces 18,446,744,073,709,551,616 bytes"):
+        data.read_idx(path)
+
+
+def test_a_gzip_that_inflates_past_its_header_is_not_read_whole(tmp_path):
+    path = tmp_path / "bomb-idx1-ubyte.gz"
+    with gzip.open(path, "wb") as fh:  # says 4 bytes, inflates to 32 MB
+        fh.write(bytes([0, 0, 8, 1]) + struct.pack(">I", 4) + bytes(32 << 20))
+    with pytest.raises(data.DataError, match="longer than its header says \\(5 data bytes"):
+        data.read_idx(path)
+
+
+def test_a_folder_that_cannot_be_searched_is_one_line():
+    with pytest.raises(data.DataError, match="cannot look into .*File name too long"):
+        data.find("mnist", "x" * 5000)
+
+
+class Reply(io.BytesIO):
+    headers: dict = {}
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+@pytest.mark.parametrize("fault", [http.client.IncompleteRead(b"ab", 10),
+                                   http.client.BadStatusLine("SSH-2.0-OpenSSH")])
+def test_a_broken_transfer_tries_the_next_mirror(tmp_path, fault):
+    body = gzip.compress(b"whatever")
+    good = dict.fromkeys(data.DATASETS["mnist"].md5, hashlib.md5(body).hexdigest())
+    asked = []
+
+    def opener(url, timeout):
+        asked.append(url)
+        if len(asked) % 2:  # every first mirror fails
+            raise fault
+        return Reply(body)
+
+    info = data.Dataset("t", "T", "T", ("http://one/", "http://two/"), good, ("0",))
+    data.DATASETS["t"] = info
+    try:
+        folder = data.download("t", str(tmp_path / "d"), opener=opener, err=io.StringIO())
+    finally:
+        del data.DATASETS["t"]
+    assert sorted(p.name for p in folder.iterdir()) == sorted(good)
+    assert [u.split("/")[2] for u in asked[:2]] == ["one", "two"]
+
+
+def test_an_interrupted_download_leaves_no_file_no_part_and_no_folder(tmp_path):
+    class Interrupted(Reply):
+        def read(self, n=-1):
+            raise KeyboardInterrupt  # ctrl+c, or SIGTERM through `dltui data`'s handler
+
+    with pytest.raises(KeyboardInterrupt):
+        data.download("mnist", str(tmp_path / "d"), opener=lambda u, timeout: Interrupted(),
+                      err=io.StringIO())
+    assert not (tmp_path / "d").exists()

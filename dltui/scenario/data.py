@@ -21,7 +21,10 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import http.client
+import math
 import os
+import signal
 import struct
 import sys
 import tempfile
@@ -93,29 +96,42 @@ IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4
 
 
 # -- the IDX format ------------------------------------------------------------------------
+MAX_IDX_BYTES = 1 << 31
+"""No IDX file dltui reads is near 2 GiB (MNIST's largest is 47 MB): a header asking for more is
+damage or a trap (a small gzip that inflates to gigabytes), refused before it is read."""
+
+
 def read_idx(path: str | Path) -> np.ndarray:
-    """An IDX file (`.gz` or raw) as a numpy array; DataError if it is not a whole IDX file."""
+    """An IDX file (`.gz` or raw) as a numpy array; DataError if it is not a whole IDX file.
+
+    The header is read first and then at most the bytes it announces (plus one, to notice a
+    longer file), so a damaged or hostile file cannot make dltui read more than it claims."""
     path = Path(path)
+    redo = "delete it and run 'dltui data'"
     try:
         with (gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")) as f:
-            raw = f.read()
+            magic = f.read(4)
+            if len(magic) < 4 or magic[0] != 0 or magic[1] != 0 or magic[2] not in IDX_TYPES:
+                raise DataError(f"{path} is not an IDX file (wrong magic number "
+                                f"{magic.hex() or 'none'}); {redo}")
+            dims = f.read(4 * magic[3])
+            if len(dims) < 4 * magic[3]:
+                raise DataError(f"{path} is truncated (header cut short); {redo}")
+            shape = struct.unpack(f">{magic[3]}I", dims)
+            dtype = np.dtype(IDX_TYPES[magic[2]])
+            expected = math.prod(shape) * dtype.itemsize  # Python ints: no overflow
+            if expected > MAX_IDX_BYTES:
+                raise DataError(f"{path} announces {expected:,} bytes of data ({shape}), far "
+                                f"more than any dataset here; {redo}")
+            body = f.read(expected + 1)
+    except PermissionError:
+        raise DataError(f"no permission to read {path}; check its permissions") from None
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
-        raise DataError(f"cannot read {path}: {exc} (delete it and run 'dltui data')") from None
-    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in IDX_TYPES:
-        raise DataError(f"{path} is not an IDX file (wrong magic number "
-                        f"{raw[:4].hex() or 'none'}); delete it and run 'dltui data'")
-    ndim = raw[3]
-    header = 4 + 4 * ndim
-    if len(raw) < header:
-        raise DataError(f"{path} is truncated (header cut short); delete it and run 'dltui data'")
-    shape = struct.unpack(f">{ndim}I", raw[4:header])
-    dtype = np.dtype(IDX_TYPES[raw[2]])
-    expected = header + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-    if len(raw) != expected:
-        what = "truncated" if len(raw) < expected else "longer than its header says"
-        raise DataError(f"{path} is {what} ({len(raw)} bytes, expected {expected}); "
-                        "delete it and run 'dltui data'")
-    return np.frombuffer(raw, dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
+        raise DataError(f"cannot read {path}: {exc} ({redo})") from None
+    if len(body) != expected:
+        what = "truncated" if len(body) < expected else "longer than its header says"
+        raise DataError(f"{path} is {what} ({len(body)} data bytes, expected {expected}); {redo}")
+    return np.frombuffer(body, dtype).reshape(shape).astype(dtype.newbyteorder("="))
 
 
 def write_idx(path: str | Path, array: np.ndarray) -> None:
@@ -168,8 +184,11 @@ def search_dirs(name: str, data_dir: str | None = None) -> list[Path]:
 
 def _file(directory: Path, stem: str) -> Path | None:
     for candidate in (directory / f"{stem}.gz", directory / stem):
-        if candidate.is_file():
-            return candidate
+        try:
+            if candidate.is_file():
+                return candidate
+        except OSError as exc:  # a folder we may not enter, a name too long
+            raise DataError(f"cannot look into {str(directory)[:120]}: {exc.strerror}") from None
     return None
 
 
@@ -195,10 +214,21 @@ def load(name: str, data_dir: str | None = None):
     if files is None:
         raise DataError(not_found_message(name, data_dir))
     train_x, train_y, test_x, test_y = (read_idx(f) for f in files)
-    for images, labels, img_file in ((train_x, train_y, files[0]), (test_x, test_y, files[2])):
-        if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
-            raise DataError(f"{img_file}: {images.shape} images do not match "
-                            f"{labels.shape} labels; delete the files and run 'dltui data {name}'")
+    redo = f"delete the files and run 'dltui data {name}'"
+    classes = len(dataset(name).classes)
+    for images, labels, img_file, lbl_file in ((train_x, train_y, files[0], files[1]),
+                                               (test_x, test_y, files[2], files[3])):
+        if images.ndim != 3 or images.shape[1:] != (28, 28) or images.dtype != np.uint8:
+            raise DataError(f"{img_file} holds {images.dtype} images of shape {images.shape}, "
+                            f"not 28×28 bytes; {redo}")
+        if labels.ndim != 1 or len(images) != len(labels):
+            raise DataError(f"{img_file}: {len(images)} images do not match the {labels.shape} "
+                            f"labels of {lbl_file}; {redo}")
+        if len(labels) == 0:
+            raise DataError(f"{lbl_file} holds no examples; {redo}")
+        if int(labels.min()) < 0 or int(labels.max()) >= classes:
+            raise DataError(f"{lbl_file} has labels outside 0–{classes - 1} (from "
+                            f"{int(labels.min())} to {int(labels.max())}); {redo}")
     return train_x, train_y.astype(np.int64), test_x, test_y.astype(np.int64)
 
 
@@ -216,9 +246,16 @@ def _progress(label: str, done: int, total: int | None, err: IO[str]) -> None:
     err.flush()
 
 
-def _fetch(url: str, target: Path, opener: Opener, err: IO[str]) -> None:
-    """Stream `url` into a temp file next to `target`, then os.replace it into place."""
+class _Mismatch(Exception):
+    """The downloaded bytes are not the published file."""
+
+
+def _fetch(url: str, target: Path, opener: Opener, err: IO[str], checksum: str) -> None:
+    """Stream `url` into a temp file next to `target`, hashing as it comes; only bytes with
+    the published MD5 are renamed into place, so an interrupted or wrong download never
+    leaves a file under the real name."""
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    digest = hashlib.md5(usedforsecurity=False)
     try:
         with os.fdopen(fd, "wb") as out, opener(url, timeout=30) as response:
             total = response.headers.get("Content-Length") if hasattr(response, "headers") else None
@@ -226,9 +263,12 @@ def _fetch(url: str, target: Path, opener: Opener, err: IO[str]) -> None:
             done = 0
             while chunk := response.read(1 << 16):
                 out.write(chunk)
+                digest.update(chunk)
                 done += len(chunk)
                 _progress(target.name, done, total, err)
         err.write("\n")
+        if digest.hexdigest() != checksum:
+            raise _Mismatch
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -245,29 +285,39 @@ def download(name: str, data_dir: str | None = None, opener: Opener | None = Non
     err = err or sys.stderr
     root = Path(data_dir or os.environ.get("DLTUI_DATA") or cache_root()).expanduser()
     folder = root / info.folder / "raw"
+    created = [d for d in (folder, *folder.parents) if not d.exists()]
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise DataError(f"cannot create {folder}: {exc.strerror}") from None
-    for file_name, checksum in info.md5.items():
-        target = folder / file_name
-        if target.is_file() and md5(target) == checksum:
-            continue
-        failures = []
-        for mirror in info.mirrors:
+    try:
+        for file_name, checksum in info.md5.items():
+            _download_one(info, folder / file_name, checksum, opener, err)
+    except BaseException:
+        for directory in created:  # leave no empty folders behind
             try:
-                _fetch(mirror + file_name, target, opener, err)
-            except OSError as exc:  # URLError, HTTPError, timeouts, disk errors
-                failures.append(f"{mirror}: {getattr(exc, 'reason', exc)}")
-                continue
-            if md5(target) == checksum:
-                break
-            target.unlink()
-            failures.append(f"{mirror}: checksum mismatch (expected MD5 {checksum})")
-        else:
-            raise DataError(f"could not download {file_name} ({'; '.join(failures)}); "
-                            f"copy the files into {folder} by hand, or use --set dataset=digits")
+                directory.rmdir()
+            except OSError:
+                break  # not empty, or not ours to remove
+        raise
     return folder
+
+
+def _download_one(info: Dataset, target: Path, checksum: str, opener: Opener,
+                  err: IO[str]) -> None:
+    if target.is_file() and md5(target) == checksum:
+        return
+    failures = []
+    for mirror in info.mirrors:
+        try:
+            _fetch(mirror + target.name, target, opener, err, checksum)
+            return
+        except _Mismatch:
+            failures.append(f"{mirror}: checksum mismatch (expected MD5 {checksum})")
+        except (OSError, http.client.HTTPException) as exc:  # URLError, cut transfers, bad replies
+            failures.append(f"{mirror}: {getattr(exc, 'reason', None) or exc or type(exc).__name__}")
+    raise DataError(f"could not download {target.name} ({'; '.join(failures)}); "
+                    f"copy the files into {target.parent} by hand, or use --set dataset=digits")
 
 
 def verify(name: str, files: list[Path]) -> None:
@@ -290,9 +340,17 @@ def cmd_data(name: str, data_dir: str | None = None) -> int:
         verify(name, files)
         print(f"{info.title} is already in {files[0].parent} (checksums verified)")
         return 0
-    folder = download(name, data_dir)
+    previous = signal.signal(signal.SIGTERM, _interrupt)  # clean up like ctrl+c does
+    try:
+        folder = download(name, data_dir)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     print(f"{info.title} downloaded to {folder}")
     return 0
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
 
 
 # -- scikit-learn's digits: the offline dataset ---------------------------------------------
