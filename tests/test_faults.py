@@ -54,7 +54,7 @@ def test_a_full_disk_is_one_line(capsys):
 
 
 def test_a_reader_that_goes_away_ends_the_run_quietly():
-    pipeline = f"{sys.executable} -m dltui run xor --headless --jsonl - | head -1"
+    pipeline = f"{sys.executable} -m dltui run xor --headless --steps 2000 --jsonl - | head -1"
     done = subprocess.run(["bash", "-c", f"set -o pipefail; {pipeline}"], capture_output=True,
                           text=True, timeout=120)
     assert done.stdout.startswith('{"step": 1,') and "Traceback" not in done.stderr
