@@ -18,7 +18,6 @@ import torch
 from torch import optim
 
 from dltui.engine.runner import Runner
-from dltui.scenario.params import Params
 from dltui.registry import load
 
 X = [[1.0], [2.0], [3.0]]
@@ -26,43 +25,56 @@ QUIZ_X = [[73, 80, 75], [93, 88, 93], [89, 91, 90], [96, 98, 100], [73, 66, 70]]
 QUIZ_Y = [[152], [185], [180], [196], [142]]
 
 
-def lab_gd(steps: int) -> None:
+def lab_gd(steps: int, lr: float = 0.1) -> float:
+    """The gradient-descent lab, W updated by the formula; prints W and the cost every epoch.
+    Returns steps/s."""
     x_train, y_train, W = torch.FloatTensor(X), torch.FloatTensor(X), torch.zeros(1)
+    start = time.perf_counter()
     for _ in range(steps):
         cost = torch.mean((x_train * W - y_train) ** 2)
         gradient = 2 * torch.mean((W * x_train - y_train) * x_train)
-        W -= 0.1 * gradient
-        cost.item()  # the lab prints it
+        W -= lr * gradient
+        W.item(), cost.item()  # the lab prints them
+    return steps / (time.perf_counter() - start)
 
 
-def lab_sgd(x: list, y: list, w_shape: tuple, lr: float, steps: int) -> None:
+def lab_sgd(x: list, y: list, w_shape: tuple, lr: float, steps: int, print_every: int) -> float:
+    """The linear-regression labs with optim.SGD, which print every `print_every` epochs.
+    Returns steps/s."""
     x_train, y_train = torch.FloatTensor(x), torch.FloatTensor(y)
     W = torch.zeros(w_shape, requires_grad=True)
     b = torch.zeros(1, requires_grad=True)
     optimizer = optim.SGD([W, b], lr=lr)
-    for _ in range(steps):
+    start = time.perf_counter()
+    for epoch in range(steps):
         hypothesis = x_train.matmul(W) + b if len(w_shape) == 2 else x_train * W + b
         cost = torch.mean((hypothesis - y_train) ** 2)
         optimizer.zero_grad()
         cost.backward()
         optimizer.step()
-        cost.item()  # the lab prints it
+        if epoch % print_every == 0:  # read what the lab prints
+            if len(w_shape) == 2:
+                hypothesis.squeeze().tolist(), cost.item()  # lab-04-1: H(X) and the cost
+            else:
+                W.item(), b.item(), cost.item()  # lab-02: W, b and the cost
+    return steps / (time.perf_counter() - start)
 
 
-BARE = {
-    "gd": lab_gd,
-    "linreg": lambda n: lab_sgd(X, X, (1,), 0.01, n),
-    "multivar": lambda n: lab_sgd(QUIZ_X, QUIZ_Y, (3, 1), 1e-5, n),
+BARE = {  # name -> the bare lab loop at the scenario's default params: steps -> steps/s
+    "gd": lab_gd,  # lab-03: prints every epoch
+    "linreg": lambda n: lab_sgd(X, X, (1,), 0.01, n, print_every=100),  # lab-02
+    "multivar": lambda n: lab_sgd(QUIZ_X, QUIZ_Y, (3, 1), 1e-5, n, print_every=1),  # lab-04-1
 }
 
 
-def engine_run(name: str, steps: int) -> Runner:
-    cls = load(name)
-    # gd converges to W = 1 at lr 0.1; a tiny lr keeps it moving (same work per step).
-    params = Params(cls.params, {"lr": 1e-3} if name == "gd" else {"lr": cls.params[0].default})
-    runner = Runner(cls, params, device="cpu", limit=steps)
+def engine_run(name: str, steps: int) -> tuple[float, Runner]:
+    """Headless steps/s at the scenario's default params (what `--headless` does), and the
+    Runner, for a frame."""
+    runner = Runner(load(name), device="cpu", limit=steps)
+    start = time.perf_counter()
     runner.step(steps)
-    return runner
+    runner.record()
+    return steps / (time.perf_counter() - start), runner
 
 
 def timed(fn, *args) -> float:
@@ -85,13 +97,13 @@ def main() -> None:
         f"{'scenario':10} {'bare steps/s':>13} {'engine steps/s':>15} {'ratio':>6} {'frame ms':>9}"
     )
     for name, bare in BARE.items():
-        t_bare, t_engine, t_frame = [], [], []
+        r_bare, r_engine, t_frame = [], [], []
         for _ in range(args.repeats):
-            t_bare.append(timed(bare, n))
-            t_engine.append(timed(engine_run, name, n))
-            runner = engine_run(name, 10)
+            r_bare.append(bare(n))
+            rate, runner = engine_run(name, n)
+            r_engine.append(rate)
             t_frame.append(timed(runner.frame))
-        b, e = n / statistics.median(t_bare), n / statistics.median(t_engine)
+        b, e = statistics.median(r_bare), statistics.median(r_engine)
         print(
             f"{name:10} {b:13.0f} {e:15.0f} {e / b:6.2f} {1000 * statistics.median(t_frame):9.2f}"
         )

@@ -27,11 +27,11 @@ import time
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
-from dltui.ui.link import ProcessEngine
 from dltui.engine.runner import Runner, resolve_device
-from dltui.scenario.params import Params
-from dltui.registry import load
 from dltui.protocol import RunSpec
+from dltui.registry import load
+from dltui.scenario.params import Params
+from dltui.ui.link import ProcessLink
 
 Mnist = load("mnist")
 
@@ -68,8 +68,8 @@ async def _ui(args, device) -> float:
     from dltui.ui.app import DltuiApp
 
     sets = (f"dataset={args.dataset}", f"epochs={args.epochs}", f"amp={args.amp}")
-    engine = ProcessEngine(RunSpec("mnist", sets=sets, device=str(device), speed=None))
-    app = DltuiApp(engine)
+    link = ProcessLink(RunSpec("mnist", sets=sets, device=str(device), speed=None))
+    app = DltuiApp(link)
     async with app.run_test(size=(120, 40)) as pilot:
         while app.frame is None or app.frame.step < 1:  # spawn, torch import, data load
             await pilot.pause(0.01)
@@ -78,7 +78,7 @@ async def _ui(args, device) -> float:
             await pilot.pause(0.01)
         s1, t1 = app.frame.step, time.perf_counter()
         await pilot.press("q")
-    engine.close()
+    link.close()
     return (t1 - t0) / (s1 - s0) * s1 / args.epochs
 
 
@@ -94,8 +94,12 @@ def bare(args, device, dataloader: bool = False) -> float:
     model, optimizer, criterion = sc.model, sc.optimizer, sc.criterion
     bs, batches = sc.p.batch_size, sc.batches_per_epoch
     if dataloader:
-        loader = DataLoader(TensorDataset(sc.train_x.cpu(), sc.train_y.cpu()), batch_size=bs,
-                            shuffle=True, drop_last=True)
+        loader = DataLoader(
+            TensorDataset(sc.train_x.cpu(), sc.train_y.cpu()),
+            batch_size=bs,
+            shuffle=True,
+            drop_last=True,
+        )
     sync(device)
     start = time.perf_counter()
     for _ in range(args.epochs):
@@ -103,8 +107,10 @@ def bare(args, device, dataloader: bool = False) -> float:
             batch_iter = ((X.to(device), Y.to(device)) for X, Y in loader)
         else:
             order = torch.randperm(len(sc.train_y), device=device)
-            batch_iter = ((sc.train_x[idx], sc.train_y[idx])
-                          for idx in order[:batches * bs].view(batches, bs))
+            batch_iter = (
+                (sc.train_x[idx], sc.train_y[idx])
+                for idx in order[: batches * bs].view(batches, bs)
+            )
         for X, Y in batch_iter:
             optimizer.zero_grad()
             with torch.autocast(device.type, sc.amp_dtype, enabled=sc.amp_dtype is not None):
@@ -127,9 +133,11 @@ def main() -> None:
     device = resolve_device(args.device, prefers_gpu=True)
     probe = make_runner(args, device).scenario
     images = probe.batches_per_epoch * probe.p.batch_size
-    print(f"mnist benchmark: {args.dataset} on {device}, {probe.batches_per_epoch} batches of "
-          f"{probe.p.batch_size} an epoch, {args.epochs} epochs, median of {args.repeats}, "
-          f"torch threads {torch.get_num_threads()}")
+    print(
+        f"mnist benchmark: {args.dataset} on {device}, {probe.batches_per_epoch} batches of "
+        f"{probe.p.batch_size} an epoch, {args.epochs} epochs, median of {args.repeats}, "
+        f"torch threads {torch.get_num_threads()}"
+    )
     bare(args, device)  # warm-up (kernels, allocator)
     variants = ("bare", "scenario", "dataloader", "frames", "ui")
     runs: dict[str, list[float]] = {k: [] for k in variants}
@@ -140,16 +148,20 @@ def main() -> None:
         runs["frames"].append(scenario(args, device, frames_hz=30))
         runs["ui"].append(ui(args, device))
     t = {k: statistics.median(v) for k, v in runs.items()}
-    for key, label in (("bare", "bare loop, data on the device"),
-                       ("scenario", "scenario (Runner headless)"),
-                       ("dataloader", "lab loop with DataLoader"),
-                       ("frames", "scenario + frames at 30 Hz"),
-                       ("ui", "live UI, --speed max")):
+    for key, label in (
+        ("bare", "bare loop, data on the device"),
+        ("scenario", "scenario (Runner headless)"),
+        ("dataloader", "lab loop with DataLoader"),
+        ("frames", "scenario + frames at 30 Hz"),
+        ("ui", "live UI, --speed max"),
+    ):
         print(f"  {label:<32} {t[key]:8.3f} s/epoch  {images / t[key]:10,.0f} images/s")
-    ratios = (("(a) scenario speed / bare loop", t["bare"] / t["scenario"], "≥ 0.95"),
-              ("(b) scenario speed / DataLoader lab", t["dataloader"] / t["scenario"], "> 1"),
-              ("(c) with 30 Hz frames / no frames", t["scenario"] / t["frames"], "≥ 0.95"),
-              ("(d) live UI speed / bare loop", t["bare"] / t["ui"], "≥ 0.95"))
+    ratios = (
+        ("(a) scenario speed / bare loop", t["bare"] / t["scenario"], "≥ 0.95"),
+        ("(b) scenario speed / DataLoader lab", t["dataloader"] / t["scenario"], "> 1"),
+        ("(c) with 30 Hz frames / no frames", t["scenario"] / t["frames"], "≥ 0.95"),
+        ("(d) live UI speed / bare loop", t["bare"] / t["ui"], "≥ 0.95"),
+    )
     for label, ratio, goal in ratios:
         print(f"{label:<37} {ratio:.3f}×  (goal {goal})")
 

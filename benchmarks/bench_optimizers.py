@@ -15,13 +15,13 @@ import statistics
 import time
 
 import torch
-
-from dltui.engine.runner import Runner
-from dltui.scenario.params import Params
-from dltui.registry import load
-from dltui.render import render
 from dltui.scenarios.landscapes import LANDSCAPES
 from dltui.scenarios.optimizers import NAMES, make_optimizer
+
+from dltui.engine.runner import Runner
+from dltui.registry import load
+from dltui.render import render
+from dltui.scenario.params import Params
 
 # Content sizes of the panels on a 120×40 screen (field2d 2 rows tall; table 2 columns wide).
 SIZES = {"field2d": (62, 22), "line": (56, 9), "text": (56, 9), "table": (116, 9)}
@@ -39,12 +39,7 @@ def race_frames(landscape: str, frames: int) -> float:
         run.step(1)
         frame = run.frame()
         for panel in panels:
-            if panel.kind == "line":
-                names = panel.options["series"]
-                data = {"series": {n: frame.history[n] for n in names if n in frame.history}}
-            else:
-                data = frame.panels[panel.key]
-            render(panel.kind, data, *SIZES[panel.kind], panel.options)
+            render(panel.kind, frame.panels[panel.key], *SIZES[panel.kind], panel.options)
     return (time.perf_counter() - t0) / frames
 
 
@@ -73,10 +68,14 @@ def main() -> None:
     frame_s = statistics.median(race_frames(args.landscape, args.frames) for _ in range(args.runs))
     bare_s = statistics.median(bare_steps(args.landscape, args.frames) for _ in range(args.runs))
     print(f"landscape {args.landscape}, {args.frames} frames × {args.runs} runs (medians)")
-    print(f"race, step + frame + render at 120×40: {frame_s * 1e3:7.2f} ms  = "
-          f"{1 / frame_s:7.1f} frames/s")
-    print(f"bare torch.optim loop, 6 optimizers:   {bare_s * 1e3:7.3f} ms  = "
-          f"{1 / bare_s:7.1f} steps/s")
+    print(
+        f"race, step + frame + render at 120×40: {frame_s * 1e3:7.2f} ms  = "
+        f"{1 / frame_s:7.1f} frames/s"
+    )
+    print(
+        f"bare torch.optim loop, 6 optimizers:   {bare_s * 1e3:7.3f} ms  = "
+        f"{1 / bare_s:7.1f} steps/s"
+    )
     print(f"ratio frame / bare step: {frame_s / bare_s:.1f}×")
 
 

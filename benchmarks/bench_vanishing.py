@@ -19,17 +19,19 @@ import time
 import numpy as np
 import torch
 import torch.nn.functional as F
+from dltui.scenarios.vanishing import DATA_SEED, N_TEST, N_TRAIN, spirals
 
 from dltui.engine.runner import Runner
-from dltui.scenario.params import Params
 from dltui.registry import load
-from dltui.scenarios.vanishing import DATA_SEED, N_TEST, N_TRAIN, spirals
+from dltui.scenario.params import Params
 
 
 def bare_loop(steps: int, nets: int = 1) -> float:
     """The lab loop as students write it (`nets` models on the same batches); returns steps/s."""
-    x, y = (torch.tensor(a[:N_TRAIN]) for a in
-            spirals(N_TRAIN + N_TEST, 0.02, np.random.default_rng(DATA_SEED)))
+    x, y = (
+        torch.tensor(a[:N_TRAIN])
+        for a in spirals(N_TRAIN + N_TEST, 0.02, np.random.default_rng(DATA_SEED))
+    )
     torch.manual_seed(777)
     models, optimizers = [], []
     for _ in range(nets):
@@ -43,7 +45,7 @@ def bare_loop(steps: int, nets: int = 1) -> float:
     while done < steps:
         order = torch.randperm(N_TRAIN, generator=batches)
         for i in range(0, N_TRAIN - 31, 32):
-            idx = order[i:i + 32]
+            idx = order[i : i + 32]
             for model, optimizer in zip(models, optimizers):
                 loss = F.binary_cross_entropy_with_logits(model(x[idx]).squeeze(1), y[idx])
                 optimizer.zero_grad()
@@ -65,6 +67,7 @@ def engine(steps: int, *sets: str) -> tuple[float, float]:
     runner = Runner(cls, params, device="cpu", limit=steps)
     start = time.perf_counter()
     runner.step(steps)
+    runner.record()
     rate = steps / (time.perf_counter() - start)
     start = time.perf_counter()
     runner.frame()
@@ -89,12 +92,15 @@ def main() -> None:
         rows["cmp"].append(rate)
         rows["frame"].append(ms)
     med = {k: statistics.median(v) for k, v in rows.items()}
-    print(f"torch threads {torch.get_num_threads()}, {args.steps} steps, median of "
-          f"{args.repeats}")
-    print(f"(a) bare loop {med['bare']:8.0f} steps/s   engine {med['eng']:8.0f} steps/s   "
-          f"ratio {med['eng'] / med['bare']:.2f}×")
-    print(f"(b) bare ×2   {med['bare2']:8.0f} steps/s   compare {med['cmp']:7.0f} steps/s   "
-          f"ratio {med['cmp'] / med['bare2']:.2f}×")
+    print(f"torch threads {torch.get_num_threads()}, {args.steps} steps, median of {args.repeats}")
+    print(
+        f"(a) bare loop {med['bare']:8.0f} steps/s   engine {med['eng']:8.0f} steps/s   "
+        f"ratio {med['eng'] / med['bare']:.2f}×"
+    )
+    print(
+        f"(b) bare ×2   {med['bare2']:8.0f} steps/s   compare {med['cmp']:7.0f} steps/s   "
+        f"ratio {med['cmp'] / med['bare2']:.2f}×"
+    )
     print(f"(c) one frame capture with compare: {med['frame']:.1f} ms")
 
 

@@ -1,0 +1,191 @@
+"""Every built-in scenario headless, side by side with the bare PyTorch loop of its lab.
+
+    python benchmarks/bench_headless.py [--repeats 5] [--threads 1] [--scale 1] [--only xor,gd]
+
+For each scenario, steps/s of
+  bare      the lab's loop as students write it: the same model, data, optimizer and seed, no
+            metrics beyond what the lab prints (the loops of bench_core, bench_gd,
+            bench_vanishing, bench_optimizers and bench_mnist, imported from there);
+  headless  what `dltui run NAME --headless` does: `Runner(load(NAME), params, device="cpu",
+            limit=N)`, `runner.step(N)`, `runner.record()` at the end (every step's metrics read
+            for divergence detection; lazy display-only metrics computed once, for the record).
+Only the training loop is timed: building the model and loading the data are outside on both
+sides, as is the one view() that the CLI checks after step 1. The two sides alternate (A B, then
+B A) in one process and the medians over `--repeats` are reported, with the range of the ratio
+of each adjacent pair. mnist runs on scikit-learn's 8×8 digits (`--set dataset=digits`, 15
+batches of 100 an epoch): the real MNIST is not on these machines (bench_mnist.py measures it).
+
+Both sides run with the same `torch.set_num_threads` (default 1: the models here are tiny, and
+on a 2-core machine shared with other work torch's second thread makes them many times slower;
+`--threads 2` to measure what a quiet machine gives by default). The load average is printed
+before and after: compare ratios from quiet runs only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+
+import bench_core
+import bench_gd
+import bench_mnist
+import bench_optimizers
+import bench_vanishing
+import torch
+
+from dltui.engine.runner import Runner
+from dltui.registry import load
+from dltui.scenario.params import Params
+
+GOAL = {"xor": 0.95, "gd": 0.95, "vanishing": 0.95}  # issue 10
+MNIST_SETS = ("dataset=digits",)
+CPU = torch.device("cpu")
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    steps: int
+    """Steps per timed run at --scale 1 (~0.2–1 s a side on a 2-core CPU)."""
+    bare: Callable[[int], float]
+    """The lab's loop: steps -> steps/s."""
+    sets: tuple[str, ...] = ()
+    """`--set` assignments for the headless run (the bare loop matches them)."""
+
+
+def gate(name: str) -> Callable[[int], float]:
+    """The perceptron labs: one neuron for and/or/nand, the 2-2-1 MLP for xor."""
+    cls = load(name)
+    hidden = next(p.default for p in cls.params if p.name == "hidden")
+    return lambda n: bench_core.bare_lab_loop(n, cls.targets, hidden)
+
+
+def optimizers_bare(steps: int) -> float:
+    """Six torch.optim racers on the scenario's default landscape."""
+    landscape = next(p.default for p in load("optimizers").params if p.name == "landscape")
+    return 1 / bench_optimizers.bare_steps(landscape, steps)
+
+
+@cache
+def mnist_batches() -> int:
+    """Batches per epoch of the mnist scenario on digits."""
+    args = argparse.Namespace(dataset="digits", epochs=1, amp="off")
+    return bench_mnist.make_runner(args, CPU).scenario.batches_per_epoch
+
+
+def mnist_bare(steps: int) -> float:
+    """The lab's CNN loop on the same device-resident data, a test evaluation per epoch."""
+    batches = mnist_batches()
+    epochs = max(1, steps // batches)
+    args = argparse.Namespace(dataset="digits", epochs=epochs, amp="off")
+    return batches / bench_mnist.bare(args, CPU)
+
+
+CASES = (
+    *(Case(name, 2000, gate(name)) for name in ("and", "or", "nand", "xor")),
+    Case("gd", 10000, bench_gd.BARE["gd"]),
+    Case("linreg", 3000, bench_gd.BARE["linreg"]),
+    Case("multivar", 3000, bench_gd.BARE["multivar"]),
+    Case("optimizers", 300, optimizers_bare),
+    Case("vanishing", 500, bench_vanishing.bare_loop),
+    Case("mnist", 15, mnist_bare, MNIST_SETS),  # one epoch of digits
+)
+
+
+def headless(case: Case, steps: int) -> float:
+    """Steps/s of the engine as `dltui run NAME --headless` drives it."""
+    cls = load(case.name)
+    params = Params(cls.params)
+    for assignment in case.sets:
+        params.set_text(assignment)
+    runner = Runner(cls, params, device="cpu", limit=steps)
+    gc.collect()
+    start = time.perf_counter()
+    runner.step(steps)
+    record = runner.record()
+    rate = steps / (time.perf_counter() - start)
+    if runner.step_count != steps or record.get("diverged"):
+        raise RuntimeError(f"{case.name}: stopped at step {runner.step_count} of {steps}")
+    return rate
+
+
+def rate(steps_per_s: float) -> str:
+    return f"{steps_per_s:,.0f}" if steps_per_s >= 100 else f"{steps_per_s:.1f}"
+
+
+def bare(case: Case, steps: int) -> float:
+    gc.collect()
+    return case.bare(steps)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--threads", type=int, default=1, help="torch threads for both sides")
+    ap.add_argument("--scale", type=float, default=1.0, help="multiply every step count")
+    ap.add_argument("--only", default="", help="comma list of scenarios (default: all)")
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    cases = [c for c in CASES if not args.only or c.name in args.only.split(",")]
+    if args.only and (unknown := set(args.only.split(",")) - {c.name for c in cases}):
+        ap.error(f"--only: no such scenario {', '.join(sorted(unknown))}")
+    batches = mnist_batches()
+    steps = {
+        c.name: max(batches, round(c.steps * args.scale) // batches * batches)
+        if c.name == "mnist"
+        else max(1, round(c.steps * args.scale))
+        for c in cases
+    }
+    load1 = os.getloadavg()[0]
+    started = time.perf_counter()
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} thread(s), {os.cpu_count()} CPUs, "
+        f"median of {args.repeats}, load average {load1:.2f} at the start"
+    )
+    for case in cases:  # warm-up: imports, allocator, kernels
+        n = max(1, steps[case.name] // 5)
+        bare(case, n)
+        headless(case, n)
+    rates: dict[str, tuple[list[float], list[float]]] = {c.name: ([], []) for c in cases}
+    for r in range(args.repeats):
+        for case in cases:
+            b, h = rates[case.name]
+            n = steps[case.name]
+            if r % 2 == 0:
+                b.append(bare(case, n))
+                h.append(headless(case, n))
+            else:
+                h.append(headless(case, n))
+                b.append(bare(case, n))
+    print(
+        f"{'scenario':11} {'steps':>6} {'bare steps/s':>13} {'headless steps/s':>17} "
+        f"{'ratio':>6} {'pairs':>11}  goal"
+    )
+    for case in cases:
+        b, h = rates[case.name]
+        pairs = [y / x for x, y in zip(b, h)]
+        ratio = statistics.median(h) / statistics.median(b)
+        goal = GOAL.get(case.name)
+        verdict = f"≥ {goal:.2f} {'met' if ratio >= goal else 'MISSED'}" if goal else ""
+        label = case.name + (" *" if case.sets else "")
+        print(
+            f"{label:11} {steps[case.name]:6} {rate(statistics.median(b)):>13} "
+            f"{rate(statistics.median(h)):>17} {ratio:5.2f}× {min(pairs):4.2f}–{max(pairs):4.2f}×  "
+            f"{verdict}"
+        )
+    if any(c.sets for c in cases):
+        print(f"* mnist: --set {' '.join(MNIST_SETS)} (the real MNIST is not on disk)")
+    print(
+        f"load average {os.getloadavg()[0]:.2f} at the end; "
+        f"{time.perf_counter() - started:.0f} s in all"
+    )
+
+
+if __name__ == "__main__":
+    main()
