@@ -1,19 +1,21 @@
 """The engine's child process: started from a RunSpec, driven by Commands, answering Messages.
 
 `main` is the entry point the UI spawns (`dltui.ui.link.ProcessLink`) and `serve` its loop: it
-answers commands within a few milliseconds, trains in between at the requested speed, and sends
-a frame whenever the UI asks for one. Importing this module costs no torch (the UI names `main`
+answers commands within a few milliseconds, trains in between at the requested speed, and hands a
+frame to its `Outbox` (a sender thread) whenever the UI asks for one, so neither side ever
+waits on the other's end of the pipe. Importing this module costs no torch (the UI names `main`
 to spawn it); `main` imports the rest of the engine in the child.
 """
 
 from __future__ import annotations
 
 import os
+import queue
 import threading
 import time
 from typing import TYPE_CHECKING
 
-from dltui.protocol import Crash, FrameMsg, Quit, RunSpec, WantFrame
+from dltui.protocol import Crash, FrameMsg, Message, Quit, RunSpec, WantFrame
 from dltui.scenario.base import describe_failure
 
 if TYPE_CHECKING:
@@ -27,19 +29,47 @@ def main(conn: Connection, spec: RunSpec) -> None:
     from dltui.engine.control import start  # torch: in the child only
 
     threading.Thread(target=_die_with_parent, args=(os.getppid(),), daemon=True).start()
-    ctl, first = start(spec)
-    conn.send(first)
-    if ctl is None:
-        return
+    outbox = Outbox(conn)
     try:
-        serve(conn, ctl)
+        ctl, first = start(spec)
+        outbox.put(first)
+        if ctl is not None:
+            serve(conn, ctl, outbox)
     except (EOFError, BrokenPipeError, KeyboardInterrupt):
         return  # the UI went away
     except Exception as exc:
-        conn.send(Crash(describe_failure(exc)))
+        outbox.put(Crash(describe_failure(exc)))
+    finally:
+        outbox.close()
 
 
-def serve(conn: Connection, ctl: Controller) -> None:
+class Outbox:
+    """Messages to the UI, written by a thread of their own: training goes on while a large
+    frame crosses the pipe, however long the UI takes to read it."""
+
+    def __init__(self, conn: Connection):
+        self._queue: queue.SimpleQueue[Message | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._send_all, args=(conn,), daemon=True,
+                                        name="dltui-engine-sender")
+        self._thread.start()
+
+    def _send_all(self, conn: Connection) -> None:
+        while (message := self._queue.get()) is not None:
+            try:
+                conn.send(message)
+            except OSError:  # the UI is gone
+                return
+
+    def put(self, message: Message) -> None:
+        self._queue.put(message)
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Send what is queued (a last Crash, say), then stop."""
+        self._queue.put(None)
+        self._thread.join(timeout)
+
+
+def serve(conn: Connection, ctl: Controller, outbox: Outbox) -> None:
     """Answer commands, train in between, send a frame when asked. Returns on Quit."""
     want_frame = False
     while True:
@@ -55,8 +85,8 @@ def serve(conn: Connection, ctl: Controller) -> None:
                     ctl.handle(command)
             wait = 0.0
         ctl.advance(0.005)
-        if want_frame:
-            conn.send(FrameMsg(ctl.frame()))
+        if want_frame:  # the UI asks for one at a time: at most one frame is in flight
+            outbox.put(FrameMsg(ctl.frame()))
             want_frame = False
 
 

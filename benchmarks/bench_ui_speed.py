@@ -1,0 +1,84 @@
+"""Training speed under the live UI vs headless, for every built-in scenario, side by side.
+
+    python benchmarks/bench_ui_speed.py [--seconds 4] [--repeats 3] [NAME ...]
+
+For each scenario, at `--speed max`: (a) the headless Runner in this process, steps/s over
+`--seconds`; (b) the real Textual app (headless terminal, 120×40) driving the engine in its
+child process, steps/s as its frames report them over the same time. The ratio (b)/(a) is what
+issue 11 asks to keep ≥ 0.9×: frames must not throttle training. Medians of `--repeats`,
+interleaved. MNIST runs on scikit-learn's digits (no dataset download here).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import time
+
+import torch
+
+from dltui.engine.control import build_runner
+from dltui.protocol import RunSpec
+from dltui.registry import builtins
+from dltui.ui.app import DltuiApp
+from dltui.ui.link import ProcessLink
+
+SETS = {"mnist": ("dataset=digits",)}
+
+
+def spec(name: str) -> RunSpec:
+    return RunSpec(name, SETS.get(name, ()), device="cpu", speed=None, steps=10**9)
+
+
+def headless(name: str, seconds: float) -> float:
+    runner = build_runner(spec(name))
+    runner.step(5)  # warm up
+    start, first = time.perf_counter(), runner.step_count
+    while time.perf_counter() - start < seconds and not runner.done:
+        runner.step(20)
+    runner.record()
+    return (runner.step_count - first) / (time.perf_counter() - start)
+
+
+async def live(name: str, seconds: float) -> tuple[float, int]:
+    """Steps/s the live app's frames report, and how many frames it drew."""
+    app = DltuiApp(ProcessLink(spec(name)))
+    frames = 0
+    async with app.run_test(size=(120, 40)) as pilot:
+        while app.frame is None or app.frame.step < 5:
+            await pilot.pause(0.02)
+        t0, s0 = time.perf_counter(), app.frame.step
+        seen = app.frame
+        while time.perf_counter() - t0 < seconds:
+            await pilot.pause(0.02)
+            if app.frame is not seen:
+                seen, frames = app.frame, frames + 1
+        t1, s1 = time.perf_counter(), app.frame.step
+        await pilot.press("q")
+    return (s1 - s0) / (t1 - t0), frames
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("names", nargs="*", default=list(builtins()))
+    parser.add_argument("--seconds", type=float, default=4.0)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
+          f"{args.seconds:g} s a measure, median of {args.repeats}")
+    print(f"{'scenario':<11} {'headless/s':>11} {'live UI/s':>10} {'ratio':>6} {'frames/s':>9}")
+    for name in args.names:
+        a, b, f = [], [], []
+        for _ in range(args.repeats):
+            a.append(headless(name, args.seconds))
+            rate, frames = asyncio.run(live(name, args.seconds))
+            b.append(rate)
+            f.append(frames / args.seconds)
+        ha, lb = statistics.median(a), statistics.median(b)
+        print(f"{name:<11} {ha:>11,.0f} {lb:>10,.0f} {lb / ha:>5.2f}× {statistics.median(f):>9.1f}",
+              flush=True)
+
+
+if __name__ == "__main__":
+    main()
