@@ -1,23 +1,92 @@
-"""Shared test helpers: build the real app on an in-process engine stepped to a fixed step."""
+"""Shared test helpers: build a run (a Runner, or the real app on an in-process link), a fake
+clock for the engine's pacing, and snapshots of the UI stepped to a fixed step."""
 
 from __future__ import annotations
 
 import asyncio
+import types
 
 import pytest
 
-from dltui.ui.link import InlineEngine
-from dltui.ui.app import DltuiApp
+from dltui.engine.runner import Runner
 from dltui.protocol import RunSpec
+from dltui.registry import load
+from dltui.scenario.params import Params
+from dltui.ui.app import DltuiApp
+from dltui.ui.link import InlineLink
 
 SNAPSHOT_SIZE = (120, 40)
+
+
+def pytest_addoption(parser) -> None:
+    parser.addoption("--runslow", action="store_true",
+                     help="also run the tests marked slow (minutes on a 2-core CPU)")
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Tests marked slow run with --runslow, or when -m names them; the default run stays
+    within a couple of minutes on a 2-core CPU."""
+    if config.getoption("--runslow") or "slow" in (config.getoption("markexpr") or ""):
+        return
+    skip = pytest.mark.skip(reason="slow: run with --runslow")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
+def make_runner(target: str, *sets: str, steps: int | None = None, seed: int | None = None,
+                advance: int = 0, **values) -> Runner:
+    """A CPU run of `target` (a built-in name or path/to/file.py[:Class]).
+
+    `sets` are `--set` assignments as the command line gives them ("compare=relu"), `values`
+    typed param values (lr=0.5); `steps` is --steps (the run's limit, None for the scenario's
+    own); the run takes `advance` steps before it is returned."""
+    cls = load(target)
+    params = Params(cls.params, values)
+    for assignment in sets:
+        params.set_text(assignment)
+    runner = Runner(cls, params, seed=seed, device="cpu", limit=steps)
+    runner.step(advance)
+    return runner
+
+
+def records_of(runner: Runner) -> list[dict]:
+    """Step the run to its end one step at a time; the record after every step."""
+    records = []
+    while not runner.done:
+        runner.step(1)
+        records.append(runner.record())
+    return records
+
+
+class FakeClock:
+    """A `time.perf_counter` that moves only when told to."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def fake_clock(monkeypatch) -> FakeClock:
+    """The engine's pacing (Controller) and picture refresh (Runner) on a clock the test moves."""
+    clock = FakeClock()
+    fake_time = types.SimpleNamespace(perf_counter=clock)
+    monkeypatch.setattr("dltui.engine.control.time", fake_time)
+    monkeypatch.setattr("dltui.engine.runner.time", fake_time)
+    return clock
 
 
 def make_app(target: str, steps: int, sets: tuple[str, ...] = (), run_to_limit: bool = True,
              seed: int | None = None) -> DltuiApp:
     """The app on an in-process CPU engine; with run_to_limit it steps straight to `steps`."""
     spec = RunSpec(target, tuple(sets), seed=seed, device="cpu", steps=steps, paused=True)
-    return DltuiApp(InlineEngine(spec), run_to_limit=run_to_limit)
+    return DltuiApp(InlineLink(spec), run_to_limit=run_to_limit)
 
 
 async def wait_for_step(pilot, step: int, timeout: float = 60.0) -> None:

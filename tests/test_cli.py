@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from dltui.cli import main
-from dltui.registry import BUILTINS
+from dltui.registry import builtins
 
 
 def dltui(*args: str) -> subprocess.CompletedProcess:
@@ -21,7 +21,7 @@ def dltui(*args: str) -> subprocess.CompletedProcess:
 def test_list_shows_every_builtin(capsys):
     assert main(["list"]) == 0
     out = capsys.readouterr().out
-    for name in BUILTINS:
+    for name in builtins():
         assert re.search(rf"^{re.escape(name)}\s", out, re.M), name
 
 

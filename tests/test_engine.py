@@ -9,34 +9,29 @@ import time
 
 import numpy as np
 import pytest
+from conftest import FakeClock, make_runner, records_of
 
-from dltui.ui.link import ProcessEngine
 from dltui.engine.control import Controller
-from dltui.engine.runner import Runner
 from dltui.engine.history import Series
-from dltui.scenario.params import Param, Params, UsageError
-from dltui.registry import BUILTINS, load
-from dltui.scenario import Scenario
-from dltui.protocol import RunSpec
+from dltui.engine.runner import VIEW_SHARE, Runner
+from dltui.protocol import (Crash, Died, FrameMsg, Hello, Pause, Reset, RunInfo, RunSpec,
+                            ScaleParam, SetSpeed, Step, WantFrame)
+from dltui.registry import builtins, load
+from dltui.scenario import Param, Params, Scenario, UsageError
+from dltui.ui.link import ProcessLink
 
-# Settings that let every built-in run offline and quickly.
-SMOKE_SETS = {"mnist": {"dataset": "digits"}}
-
-
-def make_runner(name: str, steps: int | None = None, seed: int | None = None, **values) -> Runner:
-    cls = load(name)
-    values = {**SMOKE_SETS.get(cls.name, {}), **values}
-    return Runner(cls, Params(cls.params, values), seed=seed, device="cpu", limit=steps)
+# Settings that let every built-in run offline and quickly: MNIST on the 8×8 digits bundled
+# with scikit-learn (no download), for 20 steps (an epoch and its test pass, a second of CPU).
+SMOKE_SETS = {"mnist": ("dataset=digits",)}
+SMOKE_STEPS = {"mnist": 20}
 
 
-@pytest.mark.parametrize("name", sorted(BUILTINS))
+@pytest.mark.parametrize("name", sorted(builtins()))
 def test_every_builtin_runs_with_finite_falling_loss(name):
-    runner = make_runner(name, steps=60)
-    losses = []
-    while not runner.done:
-        runner.step(1)
-        losses.append(runner.record()["loss"])
-    assert runner.step_count == 60 and runner.diverged_at is None
+    steps = SMOKE_STEPS.get(name, 60)
+    runner = make_runner(name, *SMOKE_SETS.get(name, ()), steps=steps)
+    losses = [record["loss"] for record in records_of(runner)]
+    assert runner.step_count == steps and runner.diverged_at is None
     assert all(np.isfinite(losses))
     assert np.mean(losses[-10:]) < np.mean(losses[:10]), f"{name}: loss did not fall"
     frame = runner.frame()
@@ -44,7 +39,7 @@ def test_every_builtin_runs_with_finite_falling_loss(name):
 
 
 def test_same_seed_same_numbers_other_seed_other_numbers():
-    a, b, c = (make_runner("xor", 200, seed=s) for s in (777, 777, 1))
+    a, b, c = (make_runner("xor", steps=200, seed=s) for s in (777, 777, 1))
     for r in (a, b, c):
         r.step(200)
     assert a.record() == b.record()
@@ -75,6 +70,7 @@ class {name}(Scenario):
     name = "{lower}"
     steps = 30
     params = (Param("lr", 0.1, "learning rate", min=0, live=True),)
+    records = {{"loss": "squared error", "w": "the weight"}}
 
     def setup(self):
         self.w = torch.zeros(1, requires_grad=True)
@@ -141,26 +137,40 @@ def test_controller_pause_step_reset_and_live_lr():
     ctl = Controller(make_runner("xor"), speed=None, playing=True)
     ctl.advance(0.05)
     assert ctl.runner.step_count > 0
-    ctl.handle(("pause",))
+    ctl.handle(Pause())
     before = ctl.runner.step_count
     ctl.advance(0.05)
     assert ctl.runner.step_count == before
-    ctl.handle(("step", 1))
+    ctl.handle(Step(1))
     assert ctl.runner.step_count == before + 1
-    ctl.handle(("scale", "lr", 0.5))
+    ctl.handle(ScaleParam("lr", 0.5))
     assert ctl.runner.params.lr == 0.5
     assert ctl.runner.scenario.optimizer.param_groups[0]["lr"] == 0.5
-    assert ctl.frame().events[-1] == (before + 1, "lr=0.5")
-    ctl.handle(("reset",))
+    frame = ctl.frame()
+    assert frame.events[-1] == (before + 1, "lr=0.5") and frame.lr == 0.5
+    ctl.handle(Reset())
     assert ctl.runner.step_count == 0 and ctl.runner.params.lr == 0.5
 
 
-def test_speed_cap_is_respected():
-    ctl = Controller(make_runner("xor"), speed=100, playing=True)
-    deadline = time.perf_counter() + 0.3
-    while time.perf_counter() < deadline:
+def test_speed_cap_is_respected(fake_clock):
+    """At 128 steps/s the controller takes one step per 1/128 s of its clock, however often it
+    is asked; a new speed counts from when it was set. (Binary fractions keep the clock exact.)"""
+    tick = 1 / 1024
+    ctl = Controller(make_runner("xor"), speed=128, playing=True)
+    taken = 0
+    for _ in range(256):  # asked 256 times in 0.25 s
+        fake_clock.advance(tick)
+        taken += ctl.advance(0.01)
+    assert ctl.runner.step_count == taken == 32
+    assert ctl.idle_time() == 1 / 128  # the 33rd step is due 1/128 s after the 32nd
+    ctl.handle(SetSpeed(64))
+    for _ in range(256):
+        fake_clock.advance(tick)
         ctl.advance(0.01)
-    assert 15 <= ctl.runner.step_count <= 40
+    assert ctl.runner.step_count == 32 + 16
+    ctl.handle(Pause())
+    fake_clock.advance(1.0)
+    assert ctl.advance(0.01) == 0 and ctl.idle_time() == 1.0
 
 
 def test_divergence_stops_with_the_step_named():
@@ -176,14 +186,17 @@ def test_engine_imports_no_ui_and_ui_imports_no_torch():
         import sys
         from dltui.engine.runner import Runner
         from dltui.registry import load
-        import dltui.headless, dltui.control, dltui.worker
+        import dltui.engine.headless, dltui.engine.control, dltui.engine.child
         r = Runner(load("xor"), device="cpu", limit=5); r.step(5); r.frame()
         bad = [m for m in ("textual", "rich", "plotext") if m in sys.modules]
         assert not bad, bad
     """)
     ui_side = textwrap.dedent("""
         import sys
-        import dltui.cli, dltui.ui.app, dltui.client
+        import dltui.cli, dltui.ui.app, dltui.ui.link, dltui.protocol
+        from dltui.registry import builtins, check_target
+        assert "xor" in builtins()
+        check_target("xor")
         assert "torch" not in sys.modules
     """)
     for code in (engine_side, ui_side):
@@ -191,70 +204,96 @@ def test_engine_imports_no_ui_and_ui_imports_no_torch():
         assert done.returncode == 0, done.stderr
 
 
-def _wait(engine, kind: str, timeout: float = 60.0):
+def wait_for(link: ProcessLink, kind: type, timeout: float = 60.0):
+    """The next message of type `kind` from the child (others are skipped)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        message = engine.recv(0.1)
-        if message is not None and message[0] == kind:
+        message = link.recv()
+        if isinstance(message, kind):
             return message
-    raise AssertionError(f"no {kind!r} message")
+        if message is None:
+            time.sleep(0.01)
+    raise AssertionError(f"no {kind.__name__} message within {timeout}s")
 
 
-def test_process_engine_steps_and_reports_a_dead_child():
-    engine = ProcessEngine(RunSpec("xor", device="cpu", paused=True))
+def test_process_link_steps_and_reports_a_dead_child():
+    link = ProcessLink(RunSpec("xor", device="cpu", paused=True))
     try:
-        hello = _wait(engine, "hello")[1]
-        assert hello["name"] == "xor" and hello["panels"]
-        engine.send(("step", 7))
-        engine.send(("frame",))
-        frame = _wait(engine, "frame")[1]
+        info = wait_for(link, Hello).info
+        assert isinstance(info, RunInfo) and info.name == "xor" and info.paused
+        assert "boundary" in {panel.key for panel in info.panels}
+        assert {param.name for param in info.params} >= {"lr", "hidden"}
+        link.send(Step(7))
+        link.send(WantFrame())
+        frame = wait_for(link, FrameMsg).frame
         assert frame.step == 7 and frame.status == "paused"
-        engine.process.kill()
-        assert _wait(engine, "died")[0] == "died"
+        link.process.kill()
+        assert isinstance(wait_for(link, Died), Died)
     finally:
-        engine.close()
+        link.close()
 
 
-def test_process_engine_reports_a_crash_in_the_scenario(tmp_path):
+def test_process_link_reports_a_crash_in_the_scenario(tmp_path):
     path = tmp_path / "crashy.py"
     path.write_text(user_file("Crashy").replace(
         "loss = ((self.w - 3) ** 2).sum()", "raise RuntimeError('boom in step')"))
-    engine = ProcessEngine(RunSpec(str(path), paused=True))
+    link = ProcessLink(RunSpec(str(path), device="cpu", paused=True))
     try:
-        _wait(engine, "hello")
-        engine.send(("step", 1))
-        crash = _wait(engine, "crash")[1]
-        assert "boom in step" in crash
+        wait_for(link, Hello)
+        link.send(Step(1))
+        assert "boom in step" in wait_for(link, Crash).text
     finally:
-        engine.close()
+        link.close()
 
 
-def test_user_scenario_class_is_a_scenario():
-    assert issubclass(load("xor"), Scenario)
+def test_user_scenario_class_is_a_scenario(tmp_path):
+    """A user's file may hold other classes (a dataclass, a plain helper): the loader returns
+    the user's Scenario subclass, from that file, and refuses a file with none."""
+    path = tmp_path / "mine.py"
+    path.write_text(user_file("Mine") + "\n\nclass NotAScenario:\n    name = 'impostor'\n")
+    cls = load(str(path))
+    assert isinstance(cls, type) and issubclass(cls, Scenario) and cls is not Scenario
+    assert (cls.__name__, cls.name) == ("Mine", "mine")
+    assert sys.modules[cls.__module__].__file__ == str(path)
+    assert cls.__module__ not in {load(name).__module__ for name in ("xor", "gd")}
+    runner = Runner(cls, device="cpu")
+    runner.step(30)
+    assert runner.record()["w"] == pytest.approx(3.0, abs=0.01)  # the user's own step() ran
+    none = tmp_path / "none.py"
+    none.write_text(USER_HEADER)  # a dataclass, no Scenario
+    with pytest.raises(UsageError, match="defines no subclass of dltui.scenario.Scenario"):
+        load(str(none))
+
+
+def batched(runner: Runner) -> Runner:
+    """Read metrics the CUDA way (kept on the device, 64 steps at a time), on the CPU.
+    Runner has no public switch for this: it follows the device type."""
+    runner._batched, runner._sync_every = True, 64
+    return runner
 
 
 def test_batched_metric_reads_give_the_same_records_and_divergence_step():
     """The CUDA path (metrics stay on the device, read 64 steps at a time), run on the CPU."""
-    plain, batched = make_runner("xor", 300), make_runner("xor", 300)
-    batched._batched, batched._sync_every = True, 64
+    plain, fast = make_runner("xor", steps=300), batched(make_runner("xor", steps=300))
     plain.step(300)
-    batched.step(300)
-    assert batched.record() == plain.record()
+    fast.step(300)
+    assert fast.record() == plain.record()
     a, b = (s.snapshot(max_points=None) for s in (plain.history.series["loss"],
-                                                  batched.history.series["loss"]))
+                                                  fast.history.series["loss"]))
     assert np.array_equal(a[1], b[1])
-    blown = make_runner("xor", lr=1e6)
-    blown._batched, blown._sync_every = True, 64
+    blown = batched(make_runner("xor", lr=1e6))
     blown.step(100)
     assert blown.diverged_at == 2 and blown.record()["diverged"] is True
 
 
 class SlowView(Scenario):
-    """view() takes 5 ms, like a CNN's feature maps on a CPU; step() is free."""
+    """view() takes 5 ms of the (fake) clock, like a CNN's feature maps on a CPU; step() is
+    free."""
 
     name = "slowview"
     steps = 10**6
     params = (Param("probe", 0, "which picture", min=0, max=9, live=True),)
+    clock: FakeClock
 
     def setup(self):
         self.views = 0
@@ -264,21 +303,27 @@ class SlowView(Scenario):
 
     def view(self):
         self.views += 1
-        time.sleep(0.005)
+        self.clock.advance(0.005)
         return {"pic": {"text": f"view {self.views} at probe {self.p.probe}"}}
 
 
-def test_at_max_speed_pictures_refresh_within_their_time_share_and_fresh_otherwise():
+def test_at_max_speed_pictures_refresh_within_their_time_share_and_fresh_otherwise(
+        fake_clock, monkeypatch):
+    monkeypatch.setattr(SlowView, "clock", fake_clock, raising=False)
     runner = Runner(SlowView, device="cpu")
     sc = runner.scenario
-    start = time.perf_counter()
-    while time.perf_counter() - start < 0.5:  # 200 frames' worth of requests in 0.5 s
+    start = fake_clock()
+    for _ in range(200):  # 200 frames asked for in 0.5 s, at max speed
+        fake_clock.advance(0.0025)
         runner.step(1)
         runner.frame(status="running", speed=None)
-    # ≤ 5% of 0.5 s at 5 ms a view (plus the first): a handful, not hundreds.
-    assert 1 <= sc.views <= 8
+    elapsed = fake_clock() - start
+    # view() took at most VIEW_SHARE of the time (the one under way aside): a handful of
+    # pictures, not 200; and more than the first, so the pictures do move.
+    assert 2 <= sc.views and sc.views * 0.005 <= VIEW_SHARE * elapsed + 0.005 + 1e-9
     a, b = runner.frame(status="running"), runner.frame(status="running")
-    assert a.view_id == b.view_id == sc.views and a.panels is b.panels  # the UI skips b
+    assert a.view_id == b.view_id == sc.views  # the UI skips b
+    assert a.panels["pic"] is b.panels["pic"]  # the same picture, not computed again
     before = sc.views
     runner.set_param("probe", 3)  # ←/→ on MNIST: the next frame shows the new probe
     assert runner.frame(status="running").panels["pic"]["text"].endswith("probe 3")

@@ -11,27 +11,15 @@ import math
 
 import pytest
 import torch
+from conftest import make_runner, records_of
 from torch import optim
 
 from dltui.cli import main
-from dltui.engine.runner import Runner
-from dltui.scenario.params import Params
 from dltui.registry import load
 
 X = [[1.0], [2.0], [3.0]]
 QUIZ_X = [[73, 80, 75], [93, 88, 93], [89, 91, 90], [96, 98, 100], [73, 66, 70]]
 QUIZ_Y = [[152], [185], [180], [196], [142]]
-
-
-def run(name: str, steps: int, **sets) -> list[dict]:
-    """Every record of a CPU run of `steps` steps."""
-    cls = load(name)
-    runner = Runner(cls, Params(cls.params, sets), device="cpu", limit=steps)
-    records = []
-    while not runner.done:
-        runner.step(1)
-        records.append(runner.record())
-    return records
 
 
 # -- the lab loops (oracles) -----------------------------------------------------------------
@@ -89,7 +77,7 @@ def lab_multivar(epochs: int) -> list[tuple[float, list[float], float, list[floa
 
 # -- lab numbers ------------------------------------------------------------------------------
 def test_gd_reproduces_the_lab():
-    records, lab = run("gd", 100), lab_gd(100)
+    records, lab = records_of(make_runner("gd", steps=100)), lab_gd(100)
     assert len(records) == 100 == load("gd").steps
     for k in (0, 1, 2, 5, 10, 50, 99):
         assert (records[k]["loss"], records[k]["W"], records[k]["grad"]) == lab[k]
@@ -100,8 +88,7 @@ def test_gd_reproduces_the_lab():
 
 
 def test_cost_values_of_the_slides():
-    gd = load("gd")(Params(load("gd").params), torch.device("cpu"))
-    gd.setup()
+    gd = make_runner("gd").scenario
     cost = gd.cost_of([0.0, 1.0, 2.0])
     assert [round(float(c), 2) for c in cost] == [4.67, 0.0, 4.67]
     assert cost[1] == 0.0
@@ -109,9 +96,7 @@ def test_cost_values_of_the_slides():
 
 @pytest.mark.parametrize("w0", [0.0, 0.5, 2.7, -1.0])
 def test_formula_gradient_equals_autograd(w0):
-    cls = load("gd")
-    gd = cls(Params(cls.params, {"w0": w0}), torch.device("cpu"))
-    gd.setup()
+    gd = make_runner("gd", w0=w0).scenario
     _, formula, auto = gd.gradients()
     assert formula.item() == pytest.approx(auto.item(), rel=1e-6, abs=1e-7)
     assert formula.item() == pytest.approx(28 / 3 * (w0 - 1), rel=1e-6, abs=1e-6)
@@ -119,7 +104,7 @@ def test_formula_gradient_equals_autograd(w0):
 
 
 def test_linreg_reproduces_the_lab_table():
-    records, lab = run("linreg", 1001), lab_linreg(1001)
+    records, lab = records_of(make_runner("linreg", steps=1001)), lab_linreg(1001)
     assert len(records) == 1001 == load("linreg").steps
     # The lab prints epochs 0, 100, ..., 1000: records 1, 101, ..., 1001.
     for epoch in range(0, 1001, 100):
@@ -140,7 +125,7 @@ def test_linreg_reproduces_the_lab_table():
 
 
 def test_multivar_reproduces_the_lab_every_epoch():
-    records, lab = run("multivar", 21), lab_multivar(21)
+    records, lab = records_of(make_runner("multivar", steps=21)), lab_multivar(21)
     assert len(records) == 21 == load("multivar").steps
     for rec, (cost, w, b, _) in zip(records, lab):
         assert rec["loss"] == cost
@@ -151,8 +136,7 @@ def test_multivar_reproduces_the_lab_every_epoch():
 
 
 def test_multivar_hypotheses_match_the_lab():
-    cls = load("multivar")
-    runner = Runner(cls, device="cpu")
+    runner = make_runner("multivar")
     lab = lab_multivar(21)
     for epoch in (0, 5, 20):
         while runner.step_count < epoch:
@@ -178,15 +162,13 @@ def test_gd_too_large_lr_diverges_cleanly(capsys):
 
 
 def test_gd_lr_just_below_the_limit_converges_and_above_diverges():
-    below, above = run("gd", 400, lr=0.2), run("gd", 400, lr=0.23)
+    below, above = records_of(make_runner("gd", lr=0.2, steps=400)), records_of(make_runner("gd", lr=0.23, steps=400))
     assert "diverged" not in below[-1] and below[-1]["W"] == pytest.approx(1.0, abs=1e-4)
     assert above[-1]["diverged"] is True
 
 
 def test_divergence_view_is_drawable_and_reset_restores_w0():
-    cls = load("gd")
-    runner = Runner(cls, Params(cls.params, {"lr": 1.0}), device="cpu")
-    runner.step(50)
+    runner = make_runner("gd", lr=1.0, advance=50)
     assert runner.diverged_at is not None
     frame = runner.frame()
     curve = frame.panels["curve"]
@@ -201,19 +183,17 @@ def test_divergence_view_is_drawable_and_reset_restores_w0():
 
 
 def test_live_lr_change_takes_effect_next_step():
-    cls = load("linreg")
-    runner = Runner(cls, device="cpu")
-    runner.step(3)
+    runner = make_runner("linreg", advance=3)
     runner.scale_param("lr", 2.0)
     assert runner.scenario.optimizer.param_groups[0]["lr"] == 0.02
-    gd = Runner(load("gd"), device="cpu")
+    gd = make_runner("gd")
     gd.scale_param("lr", 0.5)
     gd.step(1)
     assert gd.record()["W"] == pytest.approx(0.05 * 28 / 3, rel=1e-6)
 
 
 def test_multivar_large_lr_diverges():
-    records = run("multivar", 50, lr=1e-4)
+    records = records_of(make_runner("multivar", lr=1e-4, steps=50))
     assert records[-1]["diverged"] is True and records[-1]["step"] < 50
 
 

@@ -9,13 +9,14 @@ import itertools
 import numpy as np
 import pytest
 import torch
+from conftest import make_runner
 from torch.utils.data import DataLoader, TensorDataset
 
 from dltui import cli
-from dltui.scenario import data
 from dltui.engine.runner import Runner
-from dltui.scenario.params import Params, UsageError
 from dltui.registry import load
+from dltui.scenario import data
+from dltui.scenario.params import UsageError
 from dltui.scenarios.mnist import CNN
 
 pytest.importorskip("sklearn")
@@ -27,12 +28,6 @@ def fixed_clock(monkeypatch):
     """A fake wall clock (10 ms a call) so images/s, and so the screen, are the same each run."""
     ticks = itertools.count()
     monkeypatch.setattr(Mnist, "clock", staticmethod(lambda: next(ticks) * 0.01))
-
-
-def run(steps: int, **values) -> Runner:
-    runner = Runner(Mnist, Params(Mnist.params, values), device="cpu", limit=steps)
-    runner.step(steps)
-    return runner
 
 
 def losses_of(runner: Runner) -> list[float]:
@@ -57,7 +52,7 @@ def lab_losses(model: torch.nn.Module, optimizer, X, Y, batch_size: int, steps: 
 
 
 def test_cnn_is_the_labs_and_its_losses_are_the_dataloader_loops():
-    runner = run(7, dataset="digits", batch_size=300)  # 5 batches an epoch: crosses an epoch
+    runner = make_runner("mnist", dataset="digits", batch_size=300, steps=7, advance=7)  # 5 batches an epoch: crosses an epoch
     sc = runner.scenario
     torch.manual_seed(777)
     model = CNN()  # the lab's class, layer for layer
@@ -68,7 +63,7 @@ def test_cnn_is_the_labs_and_its_losses_are_the_dataloader_loops():
 
 
 def test_linear_model_is_the_softmax_lab():
-    runner = run(32, dataset="digits", model="linear")  # 15 batches an epoch: 3 epochs
+    runner = make_runner("mnist", dataset="digits", model="linear", steps=32, advance=32)  # 15 batches an epoch: 3 epochs
     sc = runner.scenario
     torch.manual_seed(777)
     linear = torch.nn.Linear(784, 10, bias=True)
@@ -80,8 +75,7 @@ def test_linear_model_is_the_softmax_lab():
 
 
 def test_records_and_test_accuracy_at_each_epoch_end():
-    runner = Runner(Mnist, Params(Mnist.params, {"dataset": "digits", "model": "linear",
-                                                 "epochs": 2}), device="cpu")
+    runner = make_runner("mnist", dataset="digits", model="linear", epochs=2)
     assert runner.limit == 2 * 15  # epochs × batches per epoch (1500 // 100)
     runner.step(runner.limit)
     steps, values = runner.history.snapshot(max_points=None)["test_accuracy"]
@@ -93,7 +87,7 @@ def test_records_and_test_accuracy_at_each_epoch_end():
 
 
 def test_view_has_the_feature_maps_filters_probabilities_and_confusion():
-    runner = run(5, dataset="digits", batch_size=300, epochs=1)
+    runner = make_runner("mnist", dataset="digits", batch_size=300, epochs=1, steps=5, advance=5)
     panels = runner.frame().panels
     (title, probe), = panels["probe"]["images"]
     assert probe.shape == (28, 28)
@@ -114,8 +108,8 @@ def test_view_has_the_feature_maps_filters_probabilities_and_confusion():
 
 
 def test_confusion_colours_show_the_mistakes_and_t_tests_mid_epoch():
-    values = {"dataset": "digits", "batch_size": 300, "epochs": 2}  # 5 batches an epoch
-    runner = Runner(Mnist, Params(Mnist.params, values), device="cpu")
+    # 5 batches an epoch
+    runner = make_runner("mnist", dataset="digits", batch_size=300, epochs=2)
     runner.step(3)
     assert runner.frame().panels["confusion"]["matrices"] == []  # untested: "no data yet"
     runner.step(2)  # the end of epoch 1
@@ -135,7 +129,7 @@ def test_confusion_colours_show_the_mistakes_and_t_tests_mid_epoch():
 
 
 def test_eta_counts_to_the_runs_own_limit():
-    runner = run(4, dataset="digits")  # --steps 4 of the scenario's 225
+    runner = make_runner("mnist", dataset="digits", steps=4, advance=4)  # --steps 4 of the scenario's 225
     assert runner.done and "ETA 0:00" in runner.frame().panels["throughput"]["text"]
 
 
@@ -147,14 +141,14 @@ def test_runs_on_idx_files_from_data_dir(tmp_path):
         data.write_idx(folder / f"{prefix}-images-idx3-ubyte.gz",
                        rng.integers(0, 256, (n, 28, 28), dtype=np.uint8))
         data.write_idx(folder / f"{prefix}-labels-idx1-ubyte", np.arange(n, dtype=np.uint8) % 10)
-    runner = run(2, dataset="fashion-mnist", data_dir=str(tmp_path), epochs=1)
+    runner = make_runner("mnist", dataset="fashion-mnist", data_dir=str(tmp_path), epochs=1, steps=2, advance=2)
     assert runner.limit == 2 and runner.record()["test_accuracy"] is not None
     assert "Boot" in runner.frame().panels["probs"]["labels"][9]
 
 
 @pytest.mark.slow
 def test_digits_reach_95_percent_in_the_labs_15_epochs():
-    runner = Runner(Mnist, Params(Mnist.params, {"dataset": "digits"}), device="cpu")
+    runner = make_runner("mnist", dataset="digits")
     assert runner.limit == 15 * 15
     runner.step(runner.limit)
     rec = runner.record()

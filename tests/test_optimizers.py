@@ -8,22 +8,14 @@ import math
 import numpy as np
 import pytest
 import torch
+from conftest import make_runner
 
 from dltui.cli import main
 from dltui.engine.runner import Runner
-from dltui.scenario.params import Params, UsageError
-from dltui.registry import load
+from dltui.scenario.params import UsageError
 from dltui.scenarios.landscapes import LANDSCAPES, grid
 
-Race = load("optimizers")
 NAMES = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
-
-
-def runner(*sets: str, steps: int | None = None) -> Runner:
-    params = Params(Race.params)
-    for s in sets:
-        params.set_text(s)
-    return Runner(Race, params, device="cpu", limit=steps)
 
 
 def racer(run: Runner, name: str):
@@ -69,7 +61,7 @@ def hand(name: str, grad, x0, lr: float, steps: int) -> np.ndarray:
 
 @pytest.mark.parametrize("landscape", sorted(GRADS))
 def test_first_positions_equal_hand_written_updates(landscape):
-    run = runner(f"landscape={landscape}")
+    run = make_runner("optimizers", f"landscape={landscape}")
     run.step(6)
     ls = LANDSCAPES[landscape]
     for name in NAMES:
@@ -81,7 +73,7 @@ def test_first_positions_equal_hand_written_updates(landscape):
 
 
 def test_adam_state_in_table_is_bias_corrected():
-    run = runner("landscape=ravine", "optimizers=adam")
+    run = make_runner("optimizers", "landscape=ravine", "optimizers=adam")
     run.step(3)
     row = run.frame().panels["racers"]["rows"][0]
     assert row[0] == "Adam" and row[-1].startswith("m̂=(") and "v̂=(" in row[-1]
@@ -124,7 +116,7 @@ def test_declared_minima_are_minima(name):
 
 
 def test_grid_is_computed_once_and_read_only():
-    run = runner(steps=5)
+    run = make_runner("optimizers", steps=5)
     first = run.frame().panels["landscape"]
     run.step(2)
     second = run.scenario.view()["landscape"]
@@ -136,7 +128,7 @@ def test_grid_is_computed_once_and_read_only():
 
 # -- the lessons ------------------------------------------------------------------------------
 def test_ravine_momentum_and_adam_beat_sgd_after_300_steps():
-    run = runner("landscape=ravine")
+    run = make_runner("optimizers", "landscape=ravine")
     assert run.limit == 300
     run.step(300)
     rec = run.record()
@@ -148,7 +140,7 @@ def test_ravine_momentum_and_adam_beat_sgd_after_300_steps():
 
 @pytest.mark.parametrize("name", sorted(LANDSCAPES))
 def test_every_racer_makes_progress_with_the_default_rates(name):
-    run = runner(f"landscape={name}", steps=300)
+    run = make_runner("optimizers", f"landscape={name}", steps=300)
     start = LANDSCAPES[name].start
     start_loss = LANDSCAPES[name](torch.tensor(start[0]), torch.tensor(start[1])).item()
     run.step(300)
@@ -159,7 +151,7 @@ def test_every_racer_makes_progress_with_the_default_rates(name):
 
 
 def test_a_diverging_racer_is_marked_and_the_others_go_on():
-    run = runner("landscape=ravine", "lr.sgd=100", steps=50)
+    run = make_runner("optimizers", "landscape=ravine", "lr.sgd=100", steps=50)
     run.step(50)
     assert run.step_count == 50 and run.diverged_at is None
     sgd = racer(run, "sgd")
@@ -176,7 +168,7 @@ def test_a_diverging_racer_is_marked_and_the_others_go_on():
 
 # -- params -----------------------------------------------------------------------------------
 def test_per_optimizer_lr_override_and_global_scale():
-    run = runner("lr.adam=0.05")
+    run = make_runner("optimizers", "lr.adam=0.05")
     lrs = {r.name: r.optimizer.param_groups[0]["lr"] for r in run.scenario.racers}
     assert lrs["adam"] == 0.05 and lrs["sgd"] == LANDSCAPES["rosenbrock"].lrs["sgd"]
     run.scale_param("lr", 0.5)  # the `[` key
@@ -187,11 +179,12 @@ def test_per_optimizer_lr_override_and_global_scale():
 
 
 def test_start_point_and_optimizer_subset():
-    run = runner("start=-1.5,2", "optimizers=adam,sgd", steps=10)
+    run = make_runner("optimizers", "start=-1.5,2", "optimizers=adam,sgd", steps=10)
     assert [r.name for r in run.scenario.racers] == ["adam", "sgd"]
     assert racer(run, "adam").path[0].tolist() == [-1.5, 2.0]
     line = next(p for p in run.scenario.layout() if p.kind == "line")
-    assert line.options == {"series": ("adam/loss", "sgd/loss"), "logy": True, "ema": 0.0}
+    assert line.series == ("adam/loss", "sgd/loss")
+    assert line.options == {"logy": True, "ema": 0.0}
     run.step(10)
     assert set(run.record()) == {"step", "loss", "adam/loss", "adam/x", "adam/y",
                                  "sgd/loss", "sgd/x", "sgd/y"}
@@ -211,20 +204,20 @@ def test_bad_values_give_clear_errors(assignment, message, capsys):
 
 def test_start_far_outside_the_window_is_refused():
     with pytest.raises(UsageError, match="too far from the rosenbrock window"):
-        runner("start=1000,0")
+        make_runner("optimizers", "start=1000,0")
 
 
 def test_noise_is_seeded_and_changes_the_path():
-    a = runner("noise=0.5", "landscape=saddle", steps=20)
-    b = runner("noise=0.5", "landscape=saddle", steps=20)
-    c = runner("landscape=saddle", steps=20)
+    a = make_runner("optimizers", "noise=0.5", "landscape=saddle", steps=20)
+    b = make_runner("optimizers", "noise=0.5", "landscape=saddle", steps=20)
+    c = make_runner("optimizers", "landscape=saddle", steps=20)
     for r in (a, b, c):
         r.step(20)
     assert a.record() == b.record() != c.record()
 
 
 def test_selected_optimizer_drives_the_math_panel():
-    run = runner("landscape=ravine", steps=5)
+    run = make_runner("optimizers", "landscape=ravine", steps=5)
     run.step(3)
     text = run.scenario.view()["math"]["text"]
     assert "Adam, step 3" in text and "m̂ = m/(1−β₁ᵗ)" in text

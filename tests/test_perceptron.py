@@ -3,29 +3,35 @@
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 import torch
+from conftest import make_runner, records_of
 
 from dltui.engine.runner import Runner
-from dltui.scenario.params import Params
-from dltui.registry import load
 
 X = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]
 XOR = [[0.0], [1.0], [1.0], [0.0]]
 
 
-def lab_losses(steps: int, hidden: bool) -> list[float]:
-    """The lab code as the course gives it: seed 777, layers in the lab's order, BCE, SGD lr 1."""
+def lab_model(hidden: bool) -> tuple[torch.nn.Module, list[torch.nn.Linear]]:
+    """The lab's network, seeded as the lab seeds it; its Linear layers, first to last."""
     torch.manual_seed(777)
-    x, y = torch.FloatTensor(X), torch.FloatTensor(XOR)
     if hidden:
         linear1 = torch.nn.Linear(2, 2, bias=True)
         linear2 = torch.nn.Linear(2, 1, bias=True)
         model = torch.nn.Sequential(linear1, torch.nn.Sigmoid(), linear2, torch.nn.Sigmoid())
-    else:
-        linear = torch.nn.Linear(2, 1, bias=True)
-        model = torch.nn.Sequential(linear, torch.nn.Sigmoid())
+        return model, [linear1, linear2]
+    linear = torch.nn.Linear(2, 1, bias=True)
+    return torch.nn.Sequential(linear, torch.nn.Sigmoid()), [linear]
+
+
+def lab_losses(steps: int, hidden: bool, model: torch.nn.Module | None = None) -> list[float]:
+    """The lab code as the course gives it: seed 777, layers in the lab's order, BCE, SGD lr 1."""
+    if model is None:
+        model, _ = lab_model(hidden)
+    x, y = torch.FloatTensor(X), torch.FloatTensor(XOR)
     criterion = torch.nn.BCELoss()
     optimizer = torch.optim.SGD(model.parameters(), lr=1)
     losses = []
@@ -38,29 +44,20 @@ def lab_losses(steps: int, hidden: bool) -> list[float]:
     return losses
 
 
-def run(name: str, steps: int, **values) -> Runner:
-    cls = load(name)
-    runner = Runner(cls, Params(cls.params, values), device="cpu", limit=steps)
-    runner.losses = []
-    while not runner.done:
-        runner.step(1)
-        runner.losses.append(runner.record()["loss"])
-    return runner
-
-
 def losses_of(runner: Runner) -> list[float]:
-    return runner.losses
+    """Step the run to its end; the loss recorded after each step (as the UI reads it)."""
+    return [record["loss"] for record in records_of(runner)]
 
 
 def test_xor_mlp_equals_the_lab_and_solves_xor():
-    runner = run("xor", 10001)  # the lab's full run, every loss bit for bit
+    runner = make_runner("xor", steps=10001)  # the lab's full run, every loss bit for bit
     assert losses_of(runner) == lab_losses(10001, hidden=True)
     assert runner.record() == {"step": 10001, "loss": pytest.approx(0.0012345, rel=1e-4),
                                "accuracy": 1.0}
 
 
 def test_single_layer_xor_equals_the_lab_and_is_stuck_at_ln2():
-    runner = run("xor", 2000, hidden=0)
+    runner = make_runner("xor", steps=2000, hidden=0)
     assert losses_of(runner) == lab_losses(2000, hidden=False)
     assert runner.record()["loss"] == pytest.approx(math.log(2), abs=1e-4)
     assert runner.record()["accuracy"] <= 0.75
@@ -68,7 +65,7 @@ def test_single_layer_xor_equals_the_lab_and_is_stuck_at_ln2():
 
 @pytest.mark.parametrize("gate", ["and", "or", "nand"])
 def test_linearly_separable_gates_are_learned(gate):
-    runner = run(gate, 1000)
+    runner = make_runner(gate, steps=1000)
     losses = losses_of(runner)
     assert losses[-1] < losses[0] / 5
     assert runner.record()["accuracy"] == 1.0
@@ -78,22 +75,45 @@ def test_wide_deep_variant_and_other_activations_learn_xor():
     # The wide-deep sigmoid net needs ~5200 steps; tanh and ReLU hidden layers far fewer.
     for values, steps in (({"hidden": 10, "depth": 3}, 6000), ({"activation": "tanh"}, 500),
                           ({"activation": "relu", "hidden": 4}, 500)):
-        runner = run("xor", steps, **values)
+        runner = make_runner("xor", steps=steps, advance=steps, **values)
         assert runner.record()["accuracy"] == 1.0, values
 
 
+NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+
+
+def agrees(printed: str, value: float) -> bool:
+    """`printed` is `value` rounded to the digits shown (a half unit of its last place)."""
+    mantissa, _, exponent = printed.lower().partition("e")
+    decimals = len(mantissa.partition(".")[2])
+    return abs(float(printed) - value) <= 0.5 * 10.0 ** (int(exponent or 0) - decimals) * 1.0001
+
+
 def test_math_panel_shows_hand_backprop_equal_to_autograd():
-    runner = run("xor", 10)
+    """After 10 steps the panel's d_W by hand and autograd's are the lab's own gradients, at
+    the printed precision: the numbers are checked, not the wording around them."""
+    runner = make_runner("xor", steps=10, advance=10)
     text = runner.frame().panels["math"]["text"]
-    for line in text.splitlines():
-        if "by hand" in line and not line.startswith("#"):
-            hand, auto = line.split("by hand")[1].split("autograd")
-            assert hand.strip() == auto.strip()
-    assert "autograd" in text and "loss = BCE" in text
+    model, linears = lab_model(hidden=True)
+    lab_losses(10, hidden=True, model=model)  # the lab's net after the same 10 steps
+    model.zero_grad()
+    loss = torch.nn.BCELoss()(model(torch.FloatTensor(X)), torch.FloatTensor(XOR))
+    loss.backward()
+    assert f"{loss.item():.6f}" in text  # the loss of the shown forward pass
+    lines = [line for line in text.splitlines() if "by hand" in line and "autograd" in line]
+    assert [line.split()[0] for line in lines] == ["d_W2", "d_W1"], text
+    for line, linear in zip(lines, reversed(linears)):
+        hand, auto = line.split("by hand", 1)[1].split("autograd", 1)
+        expected = linear.weight.grad.reshape(-1).tolist()  # (out, in) row by row
+        for shown in (hand, auto):
+            numbers = NUMBER.findall(shown)
+            assert len(numbers) == len(expected), line
+            assert all(agrees(n, v) for n, v in zip(numbers, expected)), (line, expected)
+    assert "loss = BCE" in text
 
 
 def test_views_carry_the_four_points_and_truth_table():
-    panels = run("xor", 3000).frame().panels
+    panels = make_runner("xor", steps=3000, advance=3000).frame().panels
     assert panels["boundary"]["points"].shape == (4, 2)
     assert [row[2] for row in panels["truth"]["rows"]] == ["0", "1", "1", "0"]
     assert panels["truth"]["highlight"] == []

@@ -153,7 +153,7 @@ async def test_scenario_keys_take_precedence(tmp_path):
         await pilot.press("question_mark")  # help: → is this scenario's now, not "one step"
         await pilot.pause()
         tables = [w.content for w in app.screen.query(Static) if isinstance(w.content, Table)]
-        keys = {cell.plain for cell in tables[0].columns[0]._cells}
+        keys = {cell.plain for cell in tables[0].columns[0].cells}
         assert {"n", "→", "t", "tab"} <= keys and "n  →" not in keys
         await pilot.press("escape")
         await pilot.pause()
