@@ -14,7 +14,7 @@ from dltui.registry import builtins
 
 
 def dltui(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "dltui", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "dltui", *args], check=False, capture_output=True,
                           text=True, timeout=120)
 
 
@@ -22,7 +22,7 @@ def test_list_shows_every_builtin(capsys):
     assert main(["list"]) == 0
     out = capsys.readouterr().out
     for name in builtins():
-        assert re.search(rf"^{re.escape(name)}\s", out, re.M), name
+        assert re.search(rf"^{re.escape(name)}\s", out, re.MULTILINE), name
 
 
 def test_info_documents_params_and_records(capsys):
@@ -38,10 +38,10 @@ def test_info_lists_the_scenarios_own_keys(capsys):
     """DESIGN.md: scenario-specific keys are documented in `info`."""
     assert main(["info", "cnn"]) == 0
     out = capsys.readouterr().out
-    assert re.search(r"^  ←\s+previous test digit \(probe\)$", out, re.M)
-    assert re.search(r"^  t\s+test accuracy and confusion now", out, re.M)
+    assert re.search(r"^  ←\s+previous test digit \(probe\)$", out, re.MULTILINE)
+    assert re.search(r"^  t\s+test accuracy and confusion now", out, re.MULTILINE)
     assert main(["info", "race"]) == 0
-    assert re.search(r"^  tab\s+", capsys.readouterr().out, re.M)
+    assert re.search(r"^  tab\s+", capsys.readouterr().out, re.MULTILINE)
 
 
 def test_headless_prints_final_record_last_and_jsonl_every_k(capsys, tmp_path):

@@ -14,8 +14,20 @@ from conftest import FakeClock, make_runner, records_of
 from dltui.engine.control import Controller
 from dltui.engine.history import Series
 from dltui.engine.runner import VIEW_SHARE, Runner
-from dltui.protocol import (Crash, Died, FrameMsg, Hello, Pause, Reset, RunInfo, RunSpec,
-                            ScaleParam, SetSpeed, Step, WantFrame)
+from dltui.protocol import (
+    Crash,
+    Died,
+    FrameMsg,
+    Hello,
+    Pause,
+    Reset,
+    RunInfo,
+    RunSpec,
+    ScaleParam,
+    SetSpeed,
+    Step,
+    WantFrame,
+)
 from dltui.registry import builtins, load
 from dltui.scenario import Param, Params, Scenario, UsageError
 from dltui.ui.link import ProcessLink
@@ -126,7 +138,7 @@ def test_history_stays_bounded_for_a_million_steps():
     series = Series(capacity=1024)
     for step in range(1, 1_000_001):
         series.append(step, 1.0 / step)
-    steps, values = series.snapshot()
+    steps, _ = series.snapshot()
     assert len(steps) <= 1024 and steps[-1] == 1_000_000
     assert np.all(np.diff(steps) > 0)  # still in order, old points thinned
     assert steps[-1] - steps[-200] == 199  # the recent past at full resolution
@@ -200,7 +212,8 @@ def test_engine_imports_no_ui_and_ui_imports_no_torch():
         assert "torch" not in sys.modules
     """)
     for code in (engine_side, ui_side):
-        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+        done = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True,
+                              text=True)
         assert done.returncode == 0, done.stderr
 
 

@@ -162,7 +162,8 @@ def test_gd_too_large_lr_diverges_cleanly(capsys):
 
 
 def test_gd_lr_just_below_the_limit_converges_and_above_diverges():
-    below, above = records_of(make_runner("gd", lr=0.2, steps=400)), records_of(make_runner("gd", lr=0.23, steps=400))
+    below = records_of(make_runner("gd", lr=0.2, steps=400))
+    above = records_of(make_runner("gd", lr=0.23, steps=400))
     assert "diverged" not in below[-1] and below[-1]["W"] == pytest.approx(1.0, abs=1e-4)
     assert above[-1]["diverged"] is True
 

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 from conftest import make_runner
+from dltui.scenarios.mnist import CNN
 from torch.utils.data import DataLoader, TensorDataset
 
 from dltui import cli
@@ -17,7 +18,6 @@ from dltui.engine.runner import Runner
 from dltui.registry import load
 from dltui.scenario import data
 from dltui.scenario.params import UsageError
-from dltui.scenarios.mnist import CNN
 
 pytest.importorskip("sklearn")
 Mnist = load("mnist")
@@ -52,7 +52,8 @@ def lab_losses(model: torch.nn.Module, optimizer, X, Y, batch_size: int, steps: 
 
 
 def test_cnn_is_the_labs_and_its_losses_are_the_dataloader_loops():
-    runner = make_runner("mnist", dataset="digits", batch_size=300, steps=7, advance=7)  # 5 batches an epoch: crosses an epoch
+    # 5 batches an epoch: 7 steps cross an epoch
+    runner = make_runner("mnist", dataset="digits", batch_size=300, steps=7, advance=7)
     sc = runner.scenario
     torch.manual_seed(777)
     model = CNN()  # the lab's class, layer for layer
@@ -63,7 +64,8 @@ def test_cnn_is_the_labs_and_its_losses_are_the_dataloader_loops():
 
 
 def test_linear_model_is_the_softmax_lab():
-    runner = make_runner("mnist", dataset="digits", model="linear", steps=32, advance=32)  # 15 batches an epoch: 3 epochs
+    # 15 batches an epoch: 3 epochs
+    runner = make_runner("mnist", dataset="digits", model="linear", steps=32, advance=32)
     sc = runner.scenario
     torch.manual_seed(777)
     linear = torch.nn.Linear(784, 10, bias=True)
@@ -83,13 +85,14 @@ def test_records_and_test_accuracy_at_each_epoch_end():
     rec = runner.record()
     assert {"loss", "accuracy", "epoch", "images_per_s", "test_accuracy"} <= set(rec)
     assert rec["epoch"] == 2 and rec["test_accuracy"] > 0.8
+    assert values[-1] == rec["test_accuracy"]
     assert rec["images_per_s"] > 0
 
 
 def test_view_has_the_feature_maps_filters_probabilities_and_confusion():
     runner = make_runner("mnist", dataset="digits", batch_size=300, epochs=1, steps=5, advance=5)
     panels = runner.frame().panels
-    (title, probe), = panels["probe"]["images"]
+    ((_, probe),) = panels["probe"]["images"]
     assert probe.shape == (28, 28)
     assert [m.shape for _, m in panels["conv1"]["images"]] == [(14, 14)] * 32
     assert [m.shape for _, m in panels["conv2"]["images"]] == [(7, 7)] * 64
@@ -108,8 +111,7 @@ def test_view_has_the_feature_maps_filters_probabilities_and_confusion():
 
 
 def test_confusion_colours_show_the_mistakes_and_t_tests_mid_epoch():
-    # 5 batches an epoch
-    runner = make_runner("mnist", dataset="digits", batch_size=300, epochs=2)
+    runner = make_runner("mnist", dataset="digits", batch_size=300, epochs=2)  # 5 batches/epoch
     runner.step(3)
     assert runner.frame().panels["confusion"]["matrices"] == []  # untested: "no data yet"
     runner.step(2)  # the end of epoch 1
@@ -129,7 +131,7 @@ def test_confusion_colours_show_the_mistakes_and_t_tests_mid_epoch():
 
 
 def test_eta_counts_to_the_runs_own_limit():
-    runner = make_runner("mnist", dataset="digits", steps=4, advance=4)  # --steps 4 of the scenario's 225
+    runner = make_runner("mnist", dataset="digits", steps=4, advance=4)  # of the scenario's 225
     assert runner.done and "ETA 0:00" in runner.frame().panels["throughput"]["text"]
 
 
@@ -141,7 +143,8 @@ def test_runs_on_idx_files_from_data_dir(tmp_path):
         data.write_idx(folder / f"{prefix}-images-idx3-ubyte.gz",
                        rng.integers(0, 256, (n, 28, 28), dtype=np.uint8))
         data.write_idx(folder / f"{prefix}-labels-idx1-ubyte", np.arange(n, dtype=np.uint8) % 10)
-    runner = make_runner("mnist", dataset="fashion-mnist", data_dir=str(tmp_path), epochs=1, steps=2, advance=2)
+    runner = make_runner("mnist", dataset="fashion-mnist", data_dir=str(tmp_path), epochs=1,
+                         steps=2, advance=2)
     assert runner.limit == 2 and runner.record()["test_accuracy"] is not None
     assert "Boot" in runner.frame().panels["probs"]["labels"][9]
 

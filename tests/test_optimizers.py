@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 import torch
 from conftest import make_runner
+from dltui.scenarios.landscapes import LANDSCAPES, grid
 
 from dltui.cli import main
 from dltui.engine.runner import Runner
 from dltui.scenario.params import UsageError
-from dltui.scenarios.landscapes import LANDSCAPES, grid
 
 NAMES = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
 
@@ -93,7 +93,7 @@ def test_landscape_gradient_matches_finite_differences(name):
         w = torch.tensor([x0, y0], dtype=torch.float64, requires_grad=True)
         ls(w[0], w[1]).backward()
         h = 1e-6
-        f = lambda a, b: ls(torch.tensor(a, dtype=torch.float64),  # noqa: E731
+        f = lambda a, b: ls(torch.tensor(a, dtype=torch.float64),
                             torch.tensor(b, dtype=torch.float64)).item()
         fd = [(f(x0 + h, y0) - f(x0 - h, y0)) / (2 * h), (f(x0, y0 + h) - f(x0, y0 - h)) / (2 * h)]
         np.testing.assert_allclose(w.grad.numpy(), fd, rtol=1e-5, atol=1e-5)

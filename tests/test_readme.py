@@ -14,7 +14,7 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 def test_write_your_own_scenario_example_runs_and_learns(tmp_path, capsys):
     section = README.split("## Write your own scenario", 1)[1]
-    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    code = re.search(r"```python\n(.*?)```", section, re.DOTALL).group(1)
     path = tmp_path / "my_scenario.py"
     path.write_text(code)
     assert main(["run", str(path), "--headless", "--jsonl", "-", "--every", "100"]) == 0

@@ -15,10 +15,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 from conftest import make_runner, records_of
+from dltui.scenarios.vanishing import DATA_SEED, N_TRAIN, parse_compare, spirals
 
 from dltui.registry import load
 from dltui.scenario.params import Params, UsageError
-from dltui.scenarios.vanishing import DATA_SEED, N_TRAIN, parse_compare, spirals
 
 Vanishing = load("vanishing")
 
@@ -84,15 +84,17 @@ def test_sigmoid_stays_at_a_coin_toss_while_batchnorm_learns_the_spirals():
 
 
 def test_relu_with_kaiming_init_learns_the_spirals():
-    rec = make_runner("vanishing", "activation=relu", "init=kaiming", steps=2000, advance=2000).record()
+    runner = make_runner("vanishing", "activation=relu", "init=kaiming", steps=2000, advance=2000)
+    rec = runner.record()
     assert rec["test_accuracy"] == pytest.approx(1.0)
     assert rec["loss"] < 1e-3
 
 
 def test_compared_net_is_the_run_it_would_be_on_its_own():
-    both = make_runner("vanishing", "compare=activation=relu+init=kaiming", steps=60, advance=60).record()
-    alone = make_runner("vanishing", "activation=relu", "init=kaiming", steps=60, advance=60).record()
-    first = make_runner("vanishing", steps=60, advance=60).record()
+    both, alone, first = (
+        make_runner("vanishing", *sets, steps=60, advance=60).record()
+        for sets in (("compare=activation=relu+init=kaiming",), ("activation=relu", "init=kaiming"),
+                     ()))
     assert {k: v for k, v in both.items() if not k.startswith("cmp/")} == first
     assert {k.removeprefix("cmp/"): v for k, v in both.items() if k.startswith("cmp/")} == {
         k: v for k, v in alone.items() if k != "step"}
@@ -118,7 +120,8 @@ def test_compare_syntax_and_clear_errors():
 def test_bad_compare_on_the_command_line_is_one_line_and_exit_2():
     proc = subprocess.run(
         [sys.executable, "-m", "dltui", "run", "vanishing", "--headless", "--steps", "1",
-         "--set", "compare=depth=0"], capture_output=True, text=True, timeout=120)
+         "--set", "compare=depth=0"], check=False, capture_output=True, text=True,
+        timeout=120)
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [proc.stderr.strip()]
     assert "depth=0 is out of range" in proc.stderr
@@ -161,7 +164,8 @@ def test_view_shows_both_nets_gradients_and_boundaries():
     single = make_runner("vanishing", steps=1, advance=1)
     assert "cmp_boundary" not in {p.key for p in single.scenario.layout()}
     assert [n for n, _ in single.frame().panels["grads"]["series"]] == ["sigmoid"]
-    deep = make_runner("vanishing", "depth=20", "compare=depth=3", steps=1, advance=1).frame().panels
+    deep = make_runner("vanishing", "depth=20", "compare=depth=3", steps=1, advance=1)
+    deep = deep.frame().panels
     assert [len(v) for _, v in deep["grads"]["series"]] == [21, 21]  # aligned at the output
     assert "…" in deep["math"]["text"].splitlines()[1]
 
