@@ -18,22 +18,6 @@ from dltui.ui.link import InlineLink
 SNAPSHOT_SIZE = (120, 40)
 
 
-def pytest_addoption(parser) -> None:
-    parser.addoption("--runslow", action="store_true",
-                     help="also run the tests marked slow (minutes on a 2-core CPU)")
-
-
-def pytest_collection_modifyitems(config, items) -> None:
-    """Tests marked slow run with --runslow, or when -m names them; the default run stays
-    within a couple of minutes on a 2-core CPU."""
-    if config.getoption("--runslow") or "slow" in (config.getoption("markexpr") or ""):
-        return
-    skip = pytest.mark.skip(reason="slow: run with --runslow")
-    for item in items:
-        if "slow" in item.keywords:
-            item.add_marker(skip)
-
-
 def make_runner(target: str, *sets: str, steps: int | None = None, seed: int | None = None,
                 advance: int = 0, **values) -> Runner:
     """A CPU run of `target` (a built-in name or path/to/file.py[:Class]).

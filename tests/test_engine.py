@@ -279,9 +279,8 @@ def test_user_scenario_class_is_a_scenario(tmp_path):
 
 
 def batched(runner: Runner) -> Runner:
-    """Read metrics the CUDA way (kept on the device, 64 steps at a time), on the CPU.
-    Runner has no public switch for this: it follows the device type."""
-    runner._batched, runner._sync_every = True, 64
+    """Read metrics the CUDA way (kept on the device, 64 steps at a time), on the CPU."""
+    runner.sync_every = 64
     return runner
 
 

@@ -88,7 +88,11 @@ class Runner:
         device: str | torch.device = "auto",
         limit: int | None = None,
         history_capacity: int = 4096,
+        sync_every: int | None = None,
     ):
+        """`sync_every`: read metrics off the device every that many steps (default: every
+        step on the CPU, SYNC_EVERY elsewhere); more than 1 keeps them on the device between
+        captures, as on CUDA."""
         self.cls = cls
         self.params = params if params is not None else Params(cls.params)
         self.seed = cls.seed if seed is None else seed
@@ -98,6 +102,7 @@ class Runner:
             else resolve_device(device, cls.prefers_gpu)
         )
         self.history_capacity = history_capacity
+        self.sync_every = sync_every or (1 if self.device.type == "cpu" else SYNC_EVERY)
         self.events: list[tuple[int, str]] = []
         self._view_id = 0  # not reset by reset(): ids stay unique for this engine
         if limit is not None and limit < 1:
@@ -118,9 +123,6 @@ class Runner:
         self.diverged_at: int | None = None
         self.events = []
         self._pending: list[tuple[int, dict[str, Any]]] = []
-        # CPU: read each step (cheap; divergence stops on its step). Elsewhere: batch reads.
-        self._batched = self.device.type != "cpu"
-        self._sync_every = SYNC_EVERY if self._batched else 1
         self._rate_mark = (time.perf_counter(), 0)
         self.steps_per_s = 0.0
         self._last_view: dict[str, dict[str, Any]] | None = None
@@ -164,7 +166,7 @@ class Runner:
             if not self._records_checked:
                 self._check_records(metrics)
             self._pending.append((self.step_count, metrics))
-            if len(self._pending) >= self._sync_every:
+            if len(self._pending) >= self.sync_every:
                 self.sync()
         return taken
 
@@ -201,7 +203,7 @@ class Runner:
 
     def _read(self, pending: list[tuple[int, dict[str, Any]]]) -> list[tuple[int, dict]]:
         """Metric values as floats: one by one on the CPU, in one transfer elsewhere."""
-        if not self._batched:
+        if self.sync_every == 1:  # CPU: one by one (cheap; divergence stops on its step)
             return [(step, {k: float(v) for k, v in m.items()}) for step, m in pending]
         dtype = torch.float32 if self.device.type == "mps" else torch.float64
         tensors = [v for _, m in pending for v in m.values() if isinstance(v, torch.Tensor)]
