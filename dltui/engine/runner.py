@@ -130,6 +130,7 @@ class Runner:
         self._panel_errors: dict[str, str] = {}
         self._lazy: dict[str, Callable[[], Any]] = {}  # the latest step's deferred metrics
         self._records_checked = False
+        self._has_lazy = False  # whether step() returns callables (known after its first step)
         self.optimizers = self.scenario.optimizers()
         self._panels = tuple(self.scenario.layout())
         self._lines = [panel for panel in self._panels if panel.kind == "line"]
@@ -180,13 +181,14 @@ class Runner:
             raise ScenarioError(f"{name}.step() returned {bad[0]!r}, which records does not "
                                 f"declare (records: {', '.join(self.cls.records)})")
         self._records_checked = True
+        self._has_lazy = any(callable(v) for v in metrics.values())
 
     def sync(self) -> None:
         """Read pending metrics off the device (one transfer), record them, check for NaN."""
         if not self._pending:
             return
         pending, self._pending = self._pending, []
-        if any(callable(v) for v in pending[-1][1].values()):
+        if self._has_lazy:
             pending = [(step, self._defer(m)) for step, m in pending]
         try:
             rows = self._read(pending)
