@@ -13,48 +13,18 @@ earlier W's; the math panel puts the formula's gradient beside autograd's.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from typing import ClassVar
 
 import numpy as np
 import torch
 
-from dltui.scenario.panels import Panel
-from dltui.scenario.params import Param, UsageError
-from dltui.scenario import Scenario, to_numpy
+from dltui.scenario import Panel, Param, Scenario, UsageError, to_numpy
+from dltui.scenario.show import finite, num, terms, vec
 
 X_DATA = [[1.0], [2.0], [3.0]]
 Y_DATA = [[1.0], [2.0], [3.0]]
 TRAIL = 200  # earlier W's kept for the picture
-
-
-def num(v: float) -> str:
-    """A number for the math panel: fixed point when moderate, scientific when huge or tiny."""
-    if not np.isfinite(v):
-        return str(v)
-    return f"{v:.4f}" if v == 0 or 1e-3 <= abs(v) < 1e5 else f"{v:.3g}"
-
-
-def finite(a: np.ndarray | float, bound: float = 1e15) -> np.ndarray:
-    """NaN/inf-free copy clipped to ±bound, safe to hand to a renderer after a blow-up."""
-    return np.clip(
-        np.nan_to_num(np.asarray(a, float), nan=bound, posinf=bound, neginf=-bound), -bound, bound
-    )
-
-
-def terms(values: list[float]) -> str:
-    """a + b − c: a sum written with its signs."""
-    out = num(values[0])
-    for v in values[1:]:
-        out += f" − {num(-v)}" if v < 0 else f" + {num(v)}"
-    return out
-
-
-def short(t: torch.Tensor) -> str:
-    return "[" + ", ".join(f"{v:g}" for v in t.detach().cpu().reshape(-1).tolist()) + "]"
-
-
-def vec(t: torch.Tensor) -> str:
-    return "[" + ", ".join(num(v) for v in t.detach().cpu().reshape(-1).tolist()) + "]"
 
 
 class GradientDescent(Scenario):
@@ -95,14 +65,15 @@ class GradientDescent(Scenario):
         self.W = torch.full((1,), float(self.p.w0), device=self.device)
         self.trail = deque([self.W.clone()], maxlen=TRAIL + 1)
 
-    def step(self) -> dict[str, torch.Tensor]:
+    def step(self) -> dict[str, torch.Tensor | Callable[[], torch.Tensor]]:
         hypothesis = self.x_train * self.W
         cost = torch.mean((hypothesis - self.y_train) ** 2)
         gradient = 2 * torch.mean((self.W * self.x_train - self.y_train) * self.x_train)
         self.W -= self.p.lr * gradient
-        w = self.W.clone()  # W changes in place next step; the record and the trail keep this
+        w = self.W.clone()  # W changes in place next step; the trail keeps this one
         self.trail.append(w)
-        return {"loss": cost, "W": w, "grad": gradient}
+        # W and grad are only shown (no curve plots them): read when a frame or record is taken.
+        return {"loss": cost, "W": lambda: w, "grad": lambda: gradient}
 
     # -- what to show -------------------------------------------------------------------
     def cost_of(self, w: np.ndarray) -> np.ndarray:
@@ -161,7 +132,7 @@ class GradientDescent(Scenario):
         return "\n".join(
             [
                 f"# W = {num(w)}{off}   α = {lr:g}",
-                f"  H(x) = W·x = {vec(h)}   y = {short(self.y_train)}",
+                f"  H(x) = W·x = {vec(h)}   y = {vec(self.y_train, 'g')}",
                 f"  cost(W) = 1/m Σ (W·xᵢ − yᵢ)² = {num(float(cost))}",
                 "# Gradient",
                 f"  formula   2/m Σ (W·xᵢ − yᵢ)·xᵢ = {num(float(formula))}",

@@ -10,17 +10,15 @@ Both record the cost of each epoch's forward pass and the parameters after its u
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar
 
 import numpy as np
 import torch
 from torch import optim
 
-from dltui.scenario.panels import Panel
-from dltui.scenario.params import Param
-from dltui.scenario import Scenario, to_numpy
-
-from .gradient_descent import finite, num, short, vec
+from dltui.scenario import Panel, Param, Scenario, to_numpy
+from dltui.scenario.show import finite, num, vec
 
 # The fitted-line picture: the (x, y) plane coloured by the residual y − H(x), its zero line
 # drawn as the boundary (= the fitted line). The cost surface: W and b ranges around (1, 0).
@@ -72,16 +70,18 @@ class LinearRegression(Scenario):
         self.optimizer = optim.SGD([self.W, self.b], lr=self.p.lr)
         self.path = [torch.cat([self.W, self.b]).detach().clone()]
 
-    def step(self) -> dict[str, torch.Tensor]:
+    def step(self) -> dict[str, torch.Tensor | Callable[[], torch.Tensor]]:
         hypothesis = self.x_train * self.W + self.b
         cost = torch.mean((hypothesis - self.y_train) ** 2)
         self.optimizer.zero_grad()
         cost.backward()
         self.optimizer.step()
-        self.path.append(torch.cat([self.W, self.b]).detach())  # cat copies already
+        wb = torch.cat([self.W, self.b]).detach()  # a copy: W, b change in place next step
+        self.path.append(wb)
         if len(self.path) > PATH:
             self.path = self.path[::2]
-        return {"loss": cost.detach(), "W": self.W.detach().clone(), "b": self.b.detach().clone()}
+        # W and b are only shown (no curve plots them): read when a frame or record is taken.
+        return {"loss": cost.detach(), "W": lambda: wb[0], "b": lambda: wb[1]}
 
     # -- what to show -------------------------------------------------------------------
     def view(self) -> dict[str, dict]:
@@ -131,7 +131,7 @@ class LinearRegression(Scenario):
             [
                 f"# Forward  W = {num(w0)}, b = {num(b0)}{off}",
                 f"  H(x) = W·x + b = {vec(h)}",
-                f"  cost = 1/m Σ (H(xᵢ) − yᵢ)² = {num(float(cost))}   y = {short(self.y_train)}",
+                f"  cost = 1/m Σ (H(xᵢ) − yᵢ)² = {num(float(cost))}   y = {vec(self.y_train, 'g')}",
                 "# Backward  cost.backward()        formula   autograd",
                 f"  ∂W = 2/m Σ (H(xᵢ) − yᵢ)·xᵢ  {num(float(fw)):>10} {num(float(gw)):>10}",
                 f"  ∂b = 2/m Σ (H(xᵢ) − yᵢ)     {num(float(fb)):>10} {num(float(gb)):>10}",
@@ -191,19 +191,19 @@ class MultivariableRegression(Scenario):
         self.b = torch.zeros(1, requires_grad=True, device=self.device)
         self.optimizer = optim.SGD([self.W, self.b], lr=self.p.lr)
 
-    def step(self) -> dict[str, torch.Tensor]:
+    def step(self) -> dict[str, torch.Tensor | Callable[[], torch.Tensor]]:
         hypothesis = self.x_train.matmul(self.W) + self.b
         cost = torch.mean((hypothesis - self.y_train) ** 2)
         self.optimizer.zero_grad()
         cost.backward()
         self.optimizer.step()
-        w = self.W.detach().clone().reshape(-1)
+        wb = torch.cat([self.W.detach().reshape(-1), self.b.detach()])  # a copy, as for linreg
         return {
             "loss": cost.detach(),
-            "w1": w[0],
-            "w2": w[1],
-            "w3": w[2],
-            "b": self.b.detach().clone(),
+            "w1": lambda: wb[0],
+            "w2": lambda: wb[1],
+            "w3": lambda: wb[2],
+            "b": lambda: wb[3],
         }
 
     # -- what to show -------------------------------------------------------------------

@@ -27,10 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from dltui.scenario import data
-from dltui.scenario.panels import Panel
-from dltui.scenario.params import Param, UsageError
-from dltui.scenario import Scenario, to_numpy
+from dltui.scenario import Panel, Param, Scenario, UsageError, data, to_numpy
 
 LAB_LR = {"cnn": 1e-3, "linear": 0.1}
 EVAL_BATCH = 1000

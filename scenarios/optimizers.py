@@ -16,9 +16,8 @@ import math
 import numpy as np
 import torch
 
-from dltui.scenario.panels import Panel
-from dltui.scenario.params import Param, UsageError
-from dltui.scenario import Scenario
+from dltui.scenario import Panel, Param, Scenario, UsageError
+from dltui.scenario.show import vec
 
 from .landscapes import LANDSCAPES, Landscape, grid
 
@@ -49,9 +48,9 @@ def _lr_help(name: str) -> str:
     return f"learning rate of {LABELS[name]} (0 = the landscape's: {defaults})"
 
 
-def _v(values) -> str:
+def _v(values: list[float]) -> str:
     """A 2-vector, compactly: (+0.1234, -5.678e-05)."""
-    return "(" + ", ".join(f"{v:+.4g}" for v in values) + ")"
+    return vec(values, "+.4g", "()")
 
 
 def race_panels(landscape: str, names: tuple[str, ...]) -> tuple[Panel, ...]:

@@ -13,15 +13,16 @@ from the same seed, so the two runs differ only in the settings you name.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from functools import cache
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from dltui.scenario.panels import Panel
-from dltui.scenario.params import Param, Params, UsageError
-from dltui.scenario import Scenario, to_numpy
+from dltui.scenario import Panel, Param, Params, Scenario, UsageError, to_numpy
+from dltui.scenario.show import decision_field
 
 ACTIVATIONS = {
     "sigmoid": torch.sigmoid,
@@ -37,6 +38,8 @@ DATA_SEED = 0  # the spirals are the same for every run seed; the seed picks net
 N_TRAIN, N_TEST = 1000, 400
 TURNS = 1.0  # one full turn per arm: hard enough for a line, easy for a working MLP
 GRID = np.linspace(-1.25, 1.25, 61)
+Metric = torch.Tensor | Callable[[], torch.Tensor]
+"""A step() value: a tensor, or a callable computing a display-only one at capture time."""
 # Settings a `compare=` spec may change; shorthands stand for one `key=value`.
 COMPARABLE = ("activation", "init", "batchnorm", "depth", "width", "lr")
 COMPARE_HELP = (
@@ -198,22 +201,29 @@ class Vanishing(Scenario):
         self.cursor = 0
         self.step_count = 0
         self.quantiles = torch.tensor([0.15, 0.5, 0.85], device=self.device)
+        self.ranks: dict[int, torch.Tensor] = {}  # n -> the quantiles' nearest ranks in n values
+        self.weights = {"": [lin.weight for lin in self.model.linears]}
+        if self.cmp_model is not None:
+            self.weights["cmp/"] = [lin.weight for lin in self.cmp_model.linears]
         self.test_acc = {"": torch.zeros((), **to), "cmp/": torch.zeros((), **to)}
-        self.last: dict[str, dict[str, torch.Tensor]] = {}
+        # Per net (prefix): the last step's "grads", a cached callable giving ‖∂L/∂W‖ per
+        # layer, and "zs", the hidden pre-activations; for the bars and the math.
+        self.last: dict[str, dict] = {}
 
     def build(self, s: dict) -> MLP:
         return MLP(s["depth"], s["width"], s["activation"], s["batchnorm"], s["init"]).to(
             self.device)
 
     def next_batch(self) -> tuple[torch.Tensor, torch.Tensor]:
-        if self.cursor + self.p.batch > len(self.order):
+        batch = self.p.batch
+        if self.cursor + batch > len(self.order):
             self.order = torch.randperm(N_TRAIN, generator=self.batches).to(self.device)
             self.cursor = 0
-        idx = self.order[self.cursor:self.cursor + self.p.batch]
-        self.cursor += self.p.batch
+        idx = self.order[self.cursor:self.cursor + batch]
+        self.cursor += batch
         return self.X[idx], self.Y[idx]
 
-    def step(self) -> dict[str, torch.Tensor]:
+    def step(self) -> dict[str, Metric]:
         self.step_count += 1
         x, y = self.next_batch()
         metrics = self.train_step(self.model, self.optimizer, x, y, "")
@@ -221,24 +231,28 @@ class Vanishing(Scenario):
             metrics |= self.train_step(self.cmp_model, self.cmp_optimizer, x, y, "cmp/")
         return metrics
 
-    def train_step(self, model: MLP, optimizer, x, y, prefix: str) -> dict[str, torch.Tensor]:
+    def train_step(self, model: MLP, optimizer, x, y, prefix: str) -> dict[str, Metric]:
         logits, zs = model(x)
         loss = F.binary_cross_entropy_with_logits(logits, y)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-        grad_norms = torch.stack([torch.linalg.vector_norm(lin.weight.grad)
-                                  for lin in model.linears])
         z = zs[min(self.p.layer, len(zs)) - 1].detach().flatten()
-        pre = z.sort().values[(self.quantiles * (len(z) - 1)).round().long()]  # nearest rank
+        if (ranks := self.ranks.get(len(z))) is None:  # nearest rank, once per batch size
+            ranks = self.ranks[len(z)] = (self.quantiles * (len(z) - 1)).round().long()
+        pre = z.sort().values[ranks]
         if self.step_count == 1 or self.step_count % TEST_EVERY == 0:
             self.test_acc[prefix] = self.accuracy(model, self.X_test, self.Y_test)
-        self.last[prefix] = {"grads": grad_norms.detach(), "zs": [z.detach() for z in zs]}
-        metrics = {
+        # The gradient norms and the batch accuracy are only shown (bars, math, records), never
+        # plotted: computed from this step's tensors when a frame or record is taken.
+        grads = [w.grad for w in self.weights[prefix]]  # zero_grad() replaces, never writes
+        grad_norms = cache(lambda: torch.stack([torch.linalg.vector_norm(g) for g in grads]))
+        self.last[prefix] = {"grads": grad_norms, "zs": zs}
+        metrics: dict[str, Metric] = {
             "loss": loss.detach(),
-            "accuracy": ((logits.detach() > 0).float() == y).float().mean(),
+            "accuracy": lambda: ((logits.detach() > 0).float() == y).float().mean(),
             "test_accuracy": self.test_acc[prefix],
-            **{f"grad_norm/{k}": g for k, g in enumerate(grad_norms, 1)},
+            **{f"grad_norm/{k}": lambda k=k: grad_norms()[k - 1] for k in range(1, len(grads) + 1)},
             "pre/p15": pre[0], "pre/p50": pre[1], "pre/p85": pre[2],
         }
         return {prefix + k: v for k, v in metrics.items()}
@@ -290,10 +304,10 @@ class Vanishing(Scenario):
     def view(self) -> dict[str, dict]:
         if not self.last:
             return {}
-        L = max(len(self.last[prefix]["grads"]) for _, _, prefix in self.nets())
+        L = max(len(self.last[prefix]["grads"]()) for _, _, prefix in self.nets())
         series = []
         for name, _, prefix in self.nets():
-            values = to_numpy(self.last[prefix]["grads"])  # another depth: align at the output
+            values = to_numpy(self.last[prefix]["grads"]())  # another depth: align at the output
             values = np.concatenate([np.full(max(L - len(values), 0), np.nan), values])[-L:]
             series.append((name, values))
         out = {
@@ -306,28 +320,23 @@ class Vanishing(Scenario):
             out["cmp_boundary"] = self.boundary(self.cmp_model)
         return out
 
-    @torch.no_grad()
     def boundary(self, model: MLP) -> dict:
-        gx, gy = np.meshgrid(GRID, GRID)
-        plane = torch.tensor(np.stack([gx.ravel(), gy.ravel()], 1), dtype=torch.float32,
-                             device=self.device)
-        model.eval()
-        field = torch.sigmoid(model(plane)[0]).reshape(len(GRID), len(GRID))
+        model.eval()  # BatchNorm uses its running statistics
+        field = decision_field(lambda xy: torch.sigmoid(model(xy)[0]), GRID,
+                               to_numpy(self.X_test), to_numpy(self.Y_test), self.device)
         model.train()
-        return {"x": GRID, "y": GRID, "z": to_numpy(field), "points": to_numpy(self.X_test),
-                "labels": to_numpy(self.Y_test).astype(int), "boundary": 0.5,
-                "diverging": True}
+        return field
 
     def math(self) -> str:
         """δ_k = (W_{k+1}ᵀ δ_{k+1}) ⊙ g′(z_k): the mean g′ per layer and what reaches each layer."""
         act = self.settings["activation"]
         g = "σ" if act == "sigmoid" else act
-        zs = self.last[""]["zs"]
+        zs = [zk.detach() for zk in self.last[""]["zs"]]
         with torch.enable_grad():  # g′(z) by autograd, for any activation
             z = torch.cat([zk.reshape(-1) for zk in zs]).requires_grad_(True)
             (dg,) = torch.autograd.grad(ACTIVATIONS[act](z).sum(), z)
         mean_dg = [d.mean().item() for d in dg.split([zk.numel() for zk in zs])]
-        grads = self.last[""]["grads"].tolist()
+        grads = self.last[""]["grads"]().tolist()
         L = len(grads)
         shown = list(range(L)) if L <= 13 else [*range(6), -1, *range(L - 6, L)]  # -1: "…"
 
@@ -346,7 +355,7 @@ class Vanishing(Scenario):
         ]
         ratios = []
         for name, _, prefix in self.nets():
-            gr = self.last[prefix]["grads"].tolist()
+            gr = self.last[prefix]["grads"]().tolist()
             ratios.append(f"{name} {gr[0] / gr[-1]:.1e}" if gr[-1] else f"{name} —")
         lines.append("‖∂L/∂W₁‖/‖∂L/∂W_out‖: " + ", ".join(ratios) + " (ReLU+Kaiming: g′ = 1; "
                      "BatchNorm: σ′ ≈ ¼)")

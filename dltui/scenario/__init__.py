@@ -4,8 +4,9 @@
 
 `Scenario` (base.py) is the class to subclass, `Panel` (panels.py) declares what to show and
 documents the data of each panel kind, `Param` (params.py) declares a setting, `show` holds the
-number formatting and pictures that several scenarios share. This package runs on the engine's
-side of the pipe but imports no torch itself, so the UI can read the declarations too.
+number formatting and pictures that several scenarios share (`from dltui.scenario.show import
+num, vec`; it imports torch, so this package does not import it). This package runs on the
+engine's side of the pipe but imports no torch itself, so the UI can read the declarations too.
 """
 
 from dltui.scenario.base import Scenario, ScenarioError, key_label, to_numpy
