@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+from collections.abc import Callable
 
 import torch
 from torch import optim
@@ -25,27 +26,35 @@ QUIZ_X = [[73, 80, 75], [93, 88, 93], [89, 91, 90], [96, 98, 100], [73, 66, 70]]
 QUIZ_Y = [[152], [185], [180], [196], [142]]
 
 
-def lab_gd(steps: int, lr: float = 0.1) -> float:
+def lab_gd(steps: int, lr: float = 0.1, clock: Callable[[], float] = time.perf_counter) -> float:
     """The gradient-descent lab, W updated by the formula; prints W and the cost every epoch.
     Returns steps/s."""
     x_train, y_train, W = torch.FloatTensor(X), torch.FloatTensor(X), torch.zeros(1)
-    start = time.perf_counter()
+    start = clock()
     for _ in range(steps):
         cost = torch.mean((x_train * W - y_train) ** 2)
         gradient = 2 * torch.mean((W * x_train - y_train) * x_train)
         W -= lr * gradient
         W.item(), cost.item()  # the lab prints them
-    return steps / (time.perf_counter() - start)
+    return steps / (clock() - start)
 
 
-def lab_sgd(x: list, y: list, w_shape: tuple, lr: float, steps: int, print_every: int) -> float:
+def lab_sgd(
+    x: list,
+    y: list,
+    w_shape: tuple,
+    lr: float,
+    steps: int,
+    print_every: int,
+    clock: Callable[[], float] = time.perf_counter,
+) -> float:
     """The linear-regression labs with optim.SGD, which print every `print_every` epochs.
     Returns steps/s."""
     x_train, y_train = torch.FloatTensor(x), torch.FloatTensor(y)
     W = torch.zeros(w_shape, requires_grad=True)
     b = torch.zeros(1, requires_grad=True)
     optimizer = optim.SGD([W, b], lr=lr)
-    start = time.perf_counter()
+    start = clock()
     for epoch in range(steps):
         hypothesis = x_train.matmul(W) + b if len(w_shape) == 2 else x_train * W + b
         cost = torch.mean((hypothesis - y_train) ** 2)
@@ -57,13 +66,17 @@ def lab_sgd(x: list, y: list, w_shape: tuple, lr: float, steps: int, print_every
                 hypothesis.squeeze().tolist(), cost.item()  # lab-04-1: H(X) and the cost
             else:
                 W.item(), b.item(), cost.item()  # lab-02: W, b and the cost
-    return steps / (time.perf_counter() - start)
+    return steps / (clock() - start)
 
 
-BARE = {  # name -> the bare lab loop at the scenario's default params: steps -> steps/s
+BARE = {  # name -> the bare lab loop at the scenario's default params: (steps, clock) -> steps/s
     "gd": lab_gd,  # lab-03: prints every epoch
-    "linreg": lambda n: lab_sgd(X, X, (1,), 0.01, n, print_every=100),  # lab-02
-    "multivar": lambda n: lab_sgd(QUIZ_X, QUIZ_Y, (3, 1), 1e-5, n, print_every=1),  # lab-04-1
+    "linreg": lambda n, clock=time.perf_counter: lab_sgd(  # lab-02
+        X, X, (1,), 0.01, n, print_every=100, clock=clock
+    ),
+    "multivar": lambda n, clock=time.perf_counter: lab_sgd(  # lab-04-1
+        QUIZ_X, QUIZ_Y, (3, 1), 1e-5, n, print_every=1, clock=clock
+    ),
 }
 
 

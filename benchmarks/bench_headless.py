@@ -45,6 +45,8 @@ from dltui.scenario.params import Params
 
 GOAL = {"xor": 0.95, "gd": 0.95, "vanishing": 0.95}  # issue 10
 MNIST_SETS = ("dataset=digits",)
+Clock = Callable[[], float]
+CLOCKS: dict[str, Clock] = {"wall": time.perf_counter, "cpu": time.process_time}
 CPU = torch.device("cpu")
 
 
@@ -53,23 +55,23 @@ class Case:
     name: str
     steps: int
     """Steps per timed run at --scale 1 (~0.2–1 s a side on a 2-core CPU)."""
-    bare: Callable[[int], float]
-    """The lab's loop: steps -> steps/s."""
+    bare: Callable[..., float]
+    """The lab's loop: (steps, clock=...) -> steps/s."""
     sets: tuple[str, ...] = ()
     """`--set` assignments for the headless run (the bare loop matches them)."""
 
 
-def gate(name: str) -> Callable[[int], float]:
+def gate(name: str) -> Callable[..., float]:
     """The perceptron labs: one neuron for and/or/nand, the 2-2-1 MLP for xor."""
     cls = load(name)
     hidden = next(p.default for p in cls.params if p.name == "hidden")
-    return lambda n: bench_core.bare_lab_loop(n, cls.targets, hidden)
+    return lambda n, clock: bench_core.bare_lab_loop(n, cls.targets, hidden, clock=clock)
 
 
-def optimizers_bare(steps: int) -> float:
+def optimizers_bare(steps: int, clock: Clock) -> float:
     """Six torch.optim racers on the scenario's default landscape."""
     landscape = next(p.default for p in load("optimizers").params if p.name == "landscape")
-    return 1 / bench_optimizers.bare_steps(landscape, steps)
+    return 1 / bench_optimizers.bare_steps(landscape, steps, clock=clock)
 
 
 @cache
@@ -79,12 +81,12 @@ def mnist_batches() -> int:
     return bench_mnist.make_runner(args, CPU).scenario.batches_per_epoch
 
 
-def mnist_bare(steps: int) -> float:
+def mnist_bare(steps: int, clock: Clock) -> float:
     """The lab's CNN loop on the same device-resident data, a test evaluation per epoch."""
     batches = mnist_batches()
     epochs = max(1, steps // batches)
     args = argparse.Namespace(dataset="digits", epochs=epochs, amp="off")
-    return batches / bench_mnist.bare(args, CPU)
+    return batches / bench_mnist.bare(args, CPU, clock=clock)
 
 
 CASES = (
@@ -98,7 +100,7 @@ CASES = (
 )
 
 
-def headless(case: Case, steps: int) -> float:
+def headless(case: Case, steps: int, clock: Clock) -> float:
     """Steps/s of the engine as `dltui run NAME --headless` drives it."""
     cls = load(case.name)
     params = Params(cls.params)
@@ -106,10 +108,10 @@ def headless(case: Case, steps: int) -> float:
         params.set_text(assignment)
     runner = Runner(cls, params, device="cpu", limit=steps)
     gc.collect()
-    start = time.perf_counter()
+    start = clock()
     runner.step(steps)
     record = runner.record()
-    rate = steps / (time.perf_counter() - start)
+    rate = steps / (clock() - start)
     if runner.step_count != steps or record.get("diverged"):
         raise RuntimeError(f"{case.name}: stopped at step {runner.step_count} of {steps}")
     return rate
@@ -119,9 +121,9 @@ def rate(steps_per_s: float) -> str:
     return f"{steps_per_s:,.0f}" if steps_per_s >= 100 else f"{steps_per_s:.1f}"
 
 
-def bare(case: Case, steps: int) -> float:
+def bare(case: Case, steps: int, clock: Clock) -> float:
     gc.collect()
-    return case.bare(steps)
+    return case.bare(steps, clock=clock)
 
 
 def main() -> None:
@@ -130,7 +132,15 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1, help="torch threads for both sides")
     ap.add_argument("--scale", type=float, default=1.0, help="multiply every step count")
     ap.add_argument("--only", default="", help="comma list of scenarios (default: all)")
+    ap.add_argument(
+        "--clock",
+        default="wall",
+        choices=tuple(CLOCKS),
+        help="wall: time.perf_counter; cpu: this process's CPU time (steadier on a shared "
+        "machine with --threads 1; steps per CPU-second)",
+    )
     args = ap.parse_args()
+    clock = CLOCKS[args.clock]
     torch.set_num_threads(args.threads)
     cases = [c for c in CASES if not args.only or c.name in args.only.split(",")]
     if args.only and (unknown := set(args.only.split(",")) - {c.name for c in cases}):
@@ -146,23 +156,23 @@ def main() -> None:
     started = time.perf_counter()
     print(
         f"torch {torch.__version__}, {torch.get_num_threads()} thread(s), {os.cpu_count()} CPUs, "
-        f"median of {args.repeats}, load average {load1:.2f} at the start"
+        f"{args.clock} clock, median of {args.repeats}, load average {load1:.2f} at the start"
     )
     for case in cases:  # warm-up: imports, allocator, kernels
         n = max(1, steps[case.name] // 5)
-        bare(case, n)
-        headless(case, n)
+        bare(case, n, clock)
+        headless(case, n, clock)
     rates: dict[str, tuple[list[float], list[float]]] = {c.name: ([], []) for c in cases}
     for r in range(args.repeats):
         for case in cases:
             b, h = rates[case.name]
             n = steps[case.name]
             if r % 2 == 0:
-                b.append(bare(case, n))
-                h.append(headless(case, n))
+                b.append(bare(case, n, clock))
+                h.append(headless(case, n, clock))
             else:
-                h.append(headless(case, n))
-                b.append(bare(case, n))
+                h.append(headless(case, n, clock))
+                b.append(bare(case, n, clock))
     print(
         f"{'scenario':11} {'steps':>6} {'bare steps/s':>13} {'headless steps/s':>17} "
         f"{'ratio':>6} {'pairs':>11}  goal"

@@ -23,6 +23,7 @@ import argparse
 import asyncio
 import statistics
 import time
+from collections.abc import Callable
 
 import torch
 from torch.utils.data import DataLoader, TensorDataset
@@ -87,7 +88,9 @@ def ui(args, device) -> float:
     return asyncio.run(_ui(args, device))
 
 
-def bare(args, device, dataloader: bool = False) -> float:
+def bare(
+    args, device, dataloader: bool = False, clock: Callable[[], float] = time.perf_counter
+) -> float:
     """Seconds per epoch of a plain loop: same seeded model, same data and batch count, same test
     evaluation. With dataloader: the course's lab loop (data on the host, batches copied)."""
     sc = make_runner(args, device).scenario  # the same tensors, the same seeded model
@@ -101,7 +104,7 @@ def bare(args, device, dataloader: bool = False) -> float:
             drop_last=True,
         )
     sync(device)
-    start = time.perf_counter()
+    start = clock()
     for _ in range(args.epochs):
         if dataloader:
             batch_iter = ((X.to(device), Y.to(device)) for X, Y in loader)
@@ -119,7 +122,7 @@ def bare(args, device, dataloader: bool = False) -> float:
             optimizer.step()
         sc.evaluate()
     sync(device)
-    return (time.perf_counter() - start) / args.epochs
+    return (clock() - start) / args.epochs
 
 
 def main() -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+from collections.abc import Callable
 
 import torch
 from dltui.scenarios.landscapes import LANDSCAPES
@@ -43,18 +44,18 @@ def race_frames(landscape: str, frames: int) -> float:
     return (time.perf_counter() - t0) / frames
 
 
-def bare_steps(landscape: str, steps: int) -> float:
+def bare_steps(landscape: str, steps: int, clock: Callable[[], float] = time.perf_counter) -> float:
     """Seconds per step of the six optimizers in a plain torch loop."""
     ls = LANDSCAPES[landscape]
     ws = [torch.tensor(ls.start, dtype=torch.float64, requires_grad=True) for _ in NAMES]
     opts = [make_optimizer(n, w, ls.lrs[n]) for n, w in zip(NAMES, ws)]
-    t0 = time.perf_counter()
+    t0 = clock()
     for _ in range(steps):
         for w, opt in zip(ws, opts):
             opt.zero_grad()
             ls(w[0], w[1]).backward()
             opt.step()
-    return (time.perf_counter() - t0) / steps
+    return (clock() - t0) / steps
 
 
 def main() -> None:
