@@ -1,6 +1,7 @@
 """Every built-in scenario headless, side by side with the bare PyTorch loop of its lab.
 
     python benchmarks/bench_headless.py [--repeats 5] [--threads 1] [--scale 1] [--only xor,gd]
+                                        [--clock wall|cpu]
 
 For each scenario, steps/s of
   bare      the lab's loop as students write it: the same model, data, optimizer and seed, no
@@ -11,14 +12,17 @@ For each scenario, steps/s of
             for divergence detection; lazy display-only metrics computed once, for the record).
 Only the training loop is timed: building the model and loading the data are outside on both
 sides, as is the one view() that the CLI checks after step 1. The two sides alternate (A B, then
-B A) in one process and the medians over `--repeats` are reported, with the range of the ratio
-of each adjacent pair. mnist runs on scikit-learn's 8×8 digits (`--set dataset=digits`, 15
-batches of 100 an epoch): the real MNIST is not on these machines (bench_mnist.py measures it).
+B A) in one process. Reported: the medians over `--repeats` and their ratio, and the median
+and range of the ratios of adjacent pairs (a pair shares the machine's load of the moment, so
+on a busy machine its median is the steadier figure). mnist runs on scikit-learn's 8×8 digits
+(`--set dataset=digits`, 15 batches of 100 an epoch): the real MNIST is not on these machines
+(bench_mnist.py measures it).
 
 Both sides run with the same `torch.set_num_threads` (default 1: the models here are tiny, and
 on a 2-core machine shared with other work torch's second thread makes them many times slower;
-`--threads 2` to measure what a quiet machine gives by default). The load average is printed
-before and after: compare ratios from quiet runs only.
+`--threads 2` to measure what a quiet machine gives by default). `--clock cpu` times by this
+process's CPU time instead of the wall clock. The load average is printed before and after:
+compare ratios from quiet runs only.
 """
 
 from __future__ import annotations
@@ -175,7 +179,7 @@ def main() -> None:
                 b.append(bare(case, n, clock))
     print(
         f"{'scenario':11} {'steps':>6} {'bare steps/s':>13} {'headless steps/s':>17} "
-        f"{'ratio':>6} {'pairs':>11}  goal"
+        f"{'ratio':>6}  {'pair ratios: median (range)':<27} goal"
     )
     for case in cases:
         b, h = rates[case.name]
@@ -186,8 +190,8 @@ def main() -> None:
         label = case.name + (" *" if case.sets else "")
         print(
             f"{label:11} {steps[case.name]:6} {rate(statistics.median(b)):>13} "
-            f"{rate(statistics.median(h)):>17} {ratio:5.2f}× {min(pairs):4.2f}–{max(pairs):4.2f}×  "
-            f"{verdict}"
+            f"{rate(statistics.median(h)):>17} {ratio:5.2f}×  {statistics.median(pairs):4.2f}× "
+            f"({min(pairs):4.2f}–{max(pairs):4.2f}){'':10} {verdict}"
         )
     if any(c.sets for c in cases):
         print(f"* mnist: --set {' '.join(MNIST_SETS)} (the real MNIST is not on disk)")
