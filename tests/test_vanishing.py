@@ -138,9 +138,6 @@ def test_tracked_layer_percentiles_follow_the_live_layer_param():
     assert deep["pre/p50"] != pytest.approx(low["pre/p50"], abs=1e-2)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug since issue 10: Vanishing.on_param calls super().on_param, whose new default sets lr "
-    "on every optimizer it finds, cmp_optimizer too, even when compare= sets its own lr"))
 def test_live_lr_goes_to_both_nets_unless_compare_sets_its_own():
     runner = make_runner("vanishing", "compare=relu", steps=1, advance=1)
     runner.set_param("lr", 0.5)
