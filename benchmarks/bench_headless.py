@@ -21,7 +21,8 @@ on a busy machine its median is the steadier figure). mnist runs on scikit-learn
 Both sides run with the same `torch.set_num_threads` (default 1: the models here are tiny, and
 on a 2-core machine shared with other work torch's second thread makes them many times slower;
 `--threads 2` to measure what a quiet machine gives by default). `--clock cpu` times by this
-process's CPU time instead of the wall clock. The load average is printed before and after:
+process's CPU time instead of the wall clock; `--split` adds the scenario's step() alone, to
+tell the scenario's share of a gap from the engine's. The load average is printed before and after:
 compare ratios from quiet runs only.
 """
 
@@ -104,13 +105,17 @@ CASES = (
 )
 
 
-def headless(case: Case, steps: int, clock: Clock) -> float:
-    """Steps/s of the engine as `dltui run NAME --headless` drives it."""
+def build(case: Case, steps: int) -> Runner:
     cls = load(case.name)
     params = Params(cls.params)
     for assignment in case.sets:
         params.set_text(assignment)
-    runner = Runner(cls, params, device="cpu", limit=steps)
+    return Runner(cls, params, device="cpu", limit=steps)
+
+
+def headless(case: Case, steps: int, clock: Clock) -> float:
+    """Steps/s of the engine as `dltui run NAME --headless` drives it."""
+    runner = build(case, steps)
     gc.collect()
     start = clock()
     runner.step(steps)
@@ -119,6 +124,17 @@ def headless(case: Case, steps: int, clock: Clock) -> float:
     if runner.step_count != steps or record.get("diverged"):
         raise RuntimeError(f"{case.name}: stopped at step {runner.step_count} of {steps}")
     return rate
+
+
+def step_alone(case: Case, steps: int, clock: Clock) -> float:
+    """Steps/s of the scenario's own step() in a plain loop: the lab code and the metrics it
+    returns (tensors, or callables that nobody calls), without the engine's reads and history."""
+    scenario = build(case, steps).scenario
+    gc.collect()
+    start = clock()
+    for _ in range(steps):
+        scenario.step()
+    return steps / (clock() - start)
 
 
 def rate(steps_per_s: float) -> str:
@@ -143,6 +159,11 @@ def main() -> None:
         help="wall: time.perf_counter; cpu: this process's CPU time (steadier on a shared "
         "machine with --threads 1; steps per CPU-second)",
     )
+    ap.add_argument(
+        "--split",
+        action="store_true",
+        help="also time the scenario's step() alone: is the gap the scenario's or the engine's?",
+    )
     args = ap.parse_args()
     clock = CLOCKS[args.clock]
     torch.set_num_threads(args.threads)
@@ -166,23 +187,19 @@ def main() -> None:
         n = max(1, steps[case.name] // 5)
         bare(case, n, clock)
         headless(case, n, clock)
-    rates: dict[str, tuple[list[float], list[float]]] = {c.name: ([], []) for c in cases}
+    variants = [bare, headless, step_alone] if args.split else [bare, headless]
+    rates = {c.name: {v: [] for v in variants} for c in cases}
     for r in range(args.repeats):
+        order = variants[::-1] if r % 2 else variants  # A B, B A, …
         for case in cases:
-            b, h = rates[case.name]
-            n = steps[case.name]
-            if r % 2 == 0:
-                b.append(bare(case, n, clock))
-                h.append(headless(case, n, clock))
-            else:
-                h.append(headless(case, n, clock))
-                b.append(bare(case, n, clock))
+            for variant in order:
+                rates[case.name][variant].append(variant(case, steps[case.name], clock))
     print(
         f"{'scenario':11} {'steps':>6} {'bare steps/s':>13} {'headless steps/s':>17} "
         f"{'ratio':>6}  {'pair ratios: median (range)':<27} goal"
     )
     for case in cases:
-        b, h = rates[case.name]
+        b, h = rates[case.name][bare], rates[case.name][headless]
         pairs = [y / x for x, y in zip(b, h)]
         ratio = statistics.median(h) / statistics.median(b)
         goal = GOAL.get(case.name)
@@ -193,6 +210,18 @@ def main() -> None:
             f"{rate(statistics.median(h)):>17} {ratio:5.2f}×  {statistics.median(pairs):4.2f}× "
             f"({min(pairs):4.2f}–{max(pairs):4.2f}){'':10} {verdict}"
         )
+    if args.split:
+        print(
+            f"\n{'scenario':11} {'step() alone/s':>14} {'step() / bare':>14} "
+            f"{'headless / step()':>18}  (medians of the adjacent ratios)"
+        )
+        for case in cases:
+            b, h, s = (rates[case.name][v] for v in variants)
+            print(
+                f"{case.name:11} {rate(statistics.median(s)):>14} "
+                f"{statistics.median(y / x for x, y in zip(b, s)):13.2f}× "
+                f"{statistics.median(y / x for x, y in zip(s, h)):17.2f}×"
+            )
     if any(c.sets for c in cases):
         print(f"* mnist: --set {' '.join(MNIST_SETS)} (the real MNIST is not on disk)")
     print(
