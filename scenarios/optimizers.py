@@ -26,6 +26,7 @@ LABELS = {"sgd": "SGD", "momentum": "Momentum", "nesterov": "Nesterov", "adagrad
           "rmsprop": "RMSProp", "adam": "Adam"}
 MOMENTUM = 0.9
 MAX_PATH = 2000  # trajectory points handed to a frame (older ones are thinned)
+PATH_CAPACITY = 4 * MAX_PATH  # points kept; when full the older half is thinned to every other
 
 
 def make_optimizer(name: str, w: torch.Tensor, lr: float) -> torch.optim.Optimizer:
@@ -73,7 +74,7 @@ class Racer:
         self.w = start.clone().requires_grad_(True)
         self.optimizer = make_optimizer(name, self.w, lr)
         self.generator = torch.Generator(device=start.device).manual_seed(noise_seed)
-        self.path = np.empty((MAX_PATH, 2))
+        self.path = np.empty((PATH_CAPACITY, 2))
         self.n = 0
         self.add_point(start.tolist())
         self.forward_loss = math.nan  # f where the last step started (the record's loss)
@@ -83,8 +84,13 @@ class Racer:
         self.diverged_at: int | None = None
 
     def add_point(self, xy: list[float]) -> None:
-        if self.n == len(self.path):
-            self.path = np.concatenate([self.path, np.empty_like(self.path)])
+        if self.n == len(self.path):  # full: thin the older half, as the loss history does
+            half = self.n // 2
+            old = self.path[0:half:2].copy()  # the start point stays
+            recent = self.path[half : self.n].copy()
+            self.path[: len(old)] = old
+            self.path[len(old) : len(old) + len(recent)] = recent
+            self.n = len(old) + len(recent)
         self.path[self.n] = xy
         self.n += 1
 

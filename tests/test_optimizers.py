@@ -230,3 +230,16 @@ def test_selected_optimizer_drives_the_math_panel():
 
 def test_snapshot(snap_scenario):
     assert snap_scenario("optimizers", 100, "landscape=ravine")
+
+
+def test_a_long_race_keeps_a_bounded_trail_that_still_starts_and_ends_right():
+    from dltui.scenarios.optimizers import MAX_PATH, PATH_CAPACITY, Racer
+
+    racer = Racer("sgd", torch.tensor([0.0, 0.0]), 0.1, noise_seed=0)
+    for k in range(1, 50_000):
+        racer.add_point([float(k), 0.0])
+    assert len(racer.path) == PATH_CAPACITY and racer.n <= PATH_CAPACITY  # no doubling
+    trail = racer.trajectory()
+    assert len(trail) <= MAX_PATH + 1
+    assert trail[-1].tolist() == [49_999.0, 0.0] and trail[0, 0] < 10
+    assert np.all(np.diff(trail[:, 0]) > 0)  # still in order
