@@ -139,6 +139,10 @@ async def test_the_live_ui_shows_the_mistake_on_the_panel(tmp_path):
          "Gate.step() must return a dict of metrics"),
         (('Panel("line", "Loss", "loss")', 'Panel("line", "Loss", "lsos")'),
          "line panel 'Loss' plots 'lsos', which records does not declare"),
+        (('        return {"boundary":', '        return None\n        return {"boundary":'),
+         "view() must return a dict of panel key -> data, got NoneType"),
+        (('        return {"boundary":', '        return [1]\n        return {"boundary":'),
+         "view() must return a dict of panel key -> data, got list"),
     ],
 )
 def test_records_and_line_panels_are_checked(tmp_path, capsys, change, expected):
