@@ -13,7 +13,6 @@ earlier W's; the math panel puts the formula's gradient beside autograd's.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
 from typing import ClassVar
 
 import numpy as np
@@ -65,15 +64,16 @@ class GradientDescent(Scenario):
         self.W = torch.full((1,), float(self.p.w0), device=self.device)
         self.trail = deque([self.W.clone()], maxlen=TRAIL + 1)
 
-    def step(self) -> dict[str, torch.Tensor | Callable[[], torch.Tensor]]:
+    def step(self) -> dict[str, torch.Tensor]:
         hypothesis = self.x_train * self.W
         cost = torch.mean((hypothesis - self.y_train) ** 2)
         gradient = 2 * torch.mean((self.W * self.x_train - self.y_train) * self.x_train)
         self.W -= self.p.lr * gradient
-        w = self.W.clone()  # W changes in place next step; the trail keeps this one
+        w = self.W.clone()  # W changes in place next step; the record and the trail keep this
         self.trail.append(w)
-        # W and grad are only shown (no curve plots them): read when a frame or record is taken.
-        return {"loss": cost, "W": lambda: w, "grad": lambda: gradient}
+        # W and grad are display-only but stay eager: the trail needs the copy of W anyway, and
+        # deferring two ready tensors costs the engine as much as reading them (measured).
+        return {"loss": cost, "W": w, "grad": gradient}
 
     # -- what to show -------------------------------------------------------------------
     def cost_of(self, w: np.ndarray) -> np.ndarray:
