@@ -182,6 +182,7 @@ class Runner:
                                 f"declare (records: {', '.join(self.cls.records)})")
         self._records_checked = True
         self._has_lazy = any(callable(v) for v in metrics.values())
+        self._order = list(metrics)  # records list keys as step() does, deferred ones too
 
     def sync(self) -> None:
         """Read pending metrics off the device (one transfer), record them, check for NaN."""
@@ -256,7 +257,8 @@ class Runner:
             value = fn()
             values[key] = float(value.item() if hasattr(value, "item") else value)
         self.history.record(self.step_count, values)
-        self.last = {**self.last, **values}
+        merged = {**self.last, **values}
+        self.last = {k: merged[k] for k in (*self._order, *merged) if k in merged}
 
     # -- live changes -------------------------------------------------------------------
     def set_param(self, name: str, value: Any) -> Any:

@@ -143,6 +143,9 @@ class Params:
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
             raise AttributeError(name)
+        values = self._values  # the fast path: scenarios read self.p.lr every step
+        if name in values:
+            return values[name]
         try:
             return self[name]
         except UsageError as exc:
