@@ -16,13 +16,13 @@ import time
 from collections.abc import Callable
 
 import torch
-from dltui.scenarios.landscapes import LANDSCAPES
-from dltui.scenarios.optimizers import NAMES, make_optimizer
 
 from dltui.engine.runner import Runner
 from dltui.registry import load
 from dltui.render import render
 from dltui.scenario.params import Params
+from dltui.scenarios.landscapes import LANDSCAPES
+from dltui.scenarios.optimizers import NAMES, make_optimizer
 
 # Content sizes of the panels on a 120×40 screen (field2d 2 rows tall; table 2 columns wide).
 SIZES = {"field2d": (62, 22), "line": (56, 9), "text": (56, 9), "table": (116, 9)}

@@ -65,8 +65,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=4.0)
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
-          f"{args.seconds:g} s a measure, median of {args.repeats}")
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
+        f"{args.seconds:g} s a measure, median of {args.repeats}"
+    )
     print(f"{'scenario':<11} {'headless/s':>11} {'live UI/s':>10} {'ratio':>6} {'frames/s':>9}")
     for name in args.names:
         a, b, f = [], [], []
@@ -76,8 +78,10 @@ def main() -> None:
             b.append(rate)
             f.append(frames / args.seconds)
         ha, lb = statistics.median(a), statistics.median(b)
-        print(f"{name:<11} {ha:>11,.0f} {lb:>10,.0f} {lb / ha:>5.2f}× {statistics.median(f):>9.1f}",
-              flush=True)
+        print(
+            f"{name:<11} {ha:>11,.0f} {lb:>10,.0f} {lb / ha:>5.2f}× {statistics.median(f):>9.1f}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -20,11 +20,11 @@ from collections.abc import Callable
 import numpy as np
 import torch
 import torch.nn.functional as F
-from dltui.scenarios.vanishing import DATA_SEED, N_TEST, N_TRAIN, spirals
 
 from dltui.engine.runner import Runner
 from dltui.registry import load
 from dltui.scenario.params import Params
+from dltui.scenarios.vanishing import DATA_SEED, N_TEST, N_TRAIN, spirals
 
 
 def bare_loop(steps: int, nets: int = 1, clock: Callable[[], float] = time.perf_counter) -> float:

@@ -46,7 +46,8 @@ def _size(text: str) -> tuple[int, int]:
         raise argparse.ArgumentTypeError(f"--size must look like 120x40, got {text!r}")
     if not (20 <= int(cols) <= MAX_SIZE[0] and 10 <= int(rows) <= MAX_SIZE[1]):
         raise argparse.ArgumentTypeError(
-            f"--size {text}: columns must be 20–{MAX_SIZE[0]} and rows 10–{MAX_SIZE[1]}")
+            f"--size {text}: columns must be 20–{MAX_SIZE[0]} and rows 10–{MAX_SIZE[1]}"
+        )
     return int(cols), int(rows)
 
 
@@ -72,8 +73,9 @@ def _output(path: str, flag: str, suffix: str | None = None) -> None:
         raise UsageError(f"{flag} needs a file name")
     target = Path(path)
     if suffix and target.suffix.lower() != suffix:
-        raise UsageError(f"{flag} {path}: the file is written as {suffix[1:].upper()}; "
-                         f"give it a {suffix} name")
+        raise UsageError(
+            f"{flag} {path}: the file is written as {suffix[1:].upper()}; give it a {suffix} name"
+        )
     if target.is_dir():
         raise UsageError(f"{flag} {path} is a directory; give a file name")
     folder = target.parent if str(target.parent) else Path(".")
@@ -96,20 +98,39 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("target", help="scenario name or path/to/file.py[:Class]")
     run.add_argument("--seed", type=_seed, help="random seed (default: the lab's)")
     run.add_argument("--device", default="auto", help="auto|cpu|cuda|cuda:N|mps")
-    run.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
-                     help="set a param (repeatable); see 'dltui info TARGET'")
+    run.add_argument(
+        "--set",
+        dest="sets",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="set a param (repeatable); see 'dltui info TARGET'",
+    )
     run.add_argument("--steps", type=_positive, help="stop after N steps (default: the lab's)")
     run.add_argument("--paused", action="store_true", help="open the UI paused")
-    run.add_argument("--speed", type=_speed, default="default",
-                     help="steps per second in the UI, or 'max'")
+    run.add_argument(
+        "--speed", type=_speed, default="default", help="steps per second in the UI, or 'max'"
+    )
     run.add_argument("--headless", action="store_true", help="no UI; final record on stdout")
     run.add_argument("--jsonl", metavar="FILE|-", help="write records as JSON lines")
-    run.add_argument("--every", type=_positive, metavar="K",
-                     help="with --jsonl: record every K steps (and the last)")
-    run.add_argument("--screenshot", metavar="FILE.svg",
-                     help="render the UI after --steps steps to an SVG and exit")
-    run.add_argument("--size", type=_size, default=(120, 40), metavar="COLSxROWS",
-                     help="terminal size for --screenshot (default 120x40)")
+    run.add_argument(
+        "--every",
+        type=_positive,
+        metavar="K",
+        help="with --jsonl: record every K steps (and the last)",
+    )
+    run.add_argument(
+        "--screenshot",
+        metavar="FILE.svg",
+        help="render the UI after --steps steps to an SVG and exit",
+    )
+    run.add_argument(
+        "--size",
+        type=_size,
+        default=(120, 40),
+        metavar="COLSxROWS",
+        help="terminal size for --screenshot (default 120x40)",
+    )
     return parser
 
 
@@ -136,8 +157,10 @@ def cmd_info(target: str) -> int:
     print("\nparams (--set KEY=VALUE; * = live-editable while running):")
     for p in cls.params:
         live = "*" if p.live else " "
-        print(f" {live}{p.name:<14} {p.type_name:<7} default {p.format(p.default):<10} "
-              f"{p.range_text():<22} {p.help}")
+        print(
+            f" {live}{p.name:<14} {p.type_name:<7} default {p.format(p.default):<10} "
+            f"{p.range_text():<22} {p.help}"
+        )
     if cls.keys:
         print("\nkeys on this scenario's screen (besides those in '?'):")
         for key, (moves, _, what) in cls.keys.items():
@@ -150,8 +173,8 @@ def cmd_info(target: str) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from dltui.registry import check_target
     from dltui.protocol import RunSpec
+    from dltui.registry import check_target
 
     check_target(args.target)
     if args.every is not None and not args.jsonl:
@@ -163,8 +186,13 @@ def cmd_run(args: argparse.Namespace) -> int:
             raise UsageError("--screenshot draws the UI; leave out --headless")
         _output(args.screenshot, "--screenshot", ".svg")
     spec = RunSpec(
-        target=args.target, sets=tuple(args.sets), seed=args.seed, device=args.device,
-        steps=args.steps, speed=args.speed, paused=args.paused,
+        target=args.target,
+        sets=tuple(args.sets),
+        seed=args.seed,
+        device=args.device,
+        steps=args.steps,
+        speed=args.speed,
+        paused=args.paused,
     )
     if args.headless:
         from dltui.engine.headless import run_headless
@@ -177,8 +205,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.screenshot:
         return screenshot(spec, args.screenshot, args.size)
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
-        raise UsageError("the live UI needs a terminal on stdin and stdout; for a run without "
-                         "one use --headless (or --screenshot FILE.svg)")
+        raise UsageError(
+            "the live UI needs a terminal on stdin and stdout; for a run without "
+            "one use --headless (or --screenshot FILE.svg)"
+        )
     return run_app(spec)
 
 
@@ -202,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # `dltui run X --headless --jsonl - | head -1`: stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
-    except Exception as exc:  # a scenario's own bug: where in its code, not 30 lines of ours
+    except Exception as exc:  # noqa: BLE001 - a scenario's own bug: where in its code, not 30 lines of ours
         from dltui.scenario.base import describe_failure
 
         print(f"dltui: the scenario failed: {describe_failure(exc)}", file=sys.stderr)

@@ -119,8 +119,19 @@ class Quit:
 
 
 Command = (
-    Play | Pause | Toggle | Step | SetSpeed | Faster | Slower | Reset | SetParam | ScaleParam
-    | PressKey | WantFrame | Quit
+    Play
+    | Pause
+    | Toggle
+    | Step
+    | SetSpeed
+    | Faster
+    | Slower
+    | Reset
+    | SetParam
+    | ScaleParam
+    | PressKey
+    | WantFrame
+    | Quit
 )
 
 # -- what the engine sends back ---------------------------------------------------------------

@@ -49,8 +49,13 @@ def builtins() -> dict[str, Builtin]:
             attrs = _literal_attributes(node) if isinstance(node, ast.ClassDef) else {}
             if isinstance(attrs.get("name"), str) and attrs["name"]:
                 found[attrs["name"]] = Builtin(
-                    attrs["name"], attrs.get("title", ""), attrs.get("description", ""),
-                    tuple(attrs.get("aliases", ())), path.stem, node.name)
+                    attrs["name"],
+                    attrs.get("title", ""),
+                    attrs.get("description", ""),
+                    tuple(attrs.get("aliases", ())),
+                    path.stem,
+                    node.name,
+                )
     return found
 
 
@@ -94,7 +99,9 @@ def check_target(target: str) -> None:
         try:
             found = path.is_file()
         except OSError as exc:  # a name too long, a folder we may not enter
-            raise UsageError(f"cannot read scenario file {str(path)[:80]}: {exc.strerror}") from None
+            raise UsageError(
+                f"cannot read scenario file {str(path)[:80]}: {exc.strerror}"
+            ) from None
         if not found:
             raise UsageError(f"scenario file not found: {path}")
         if path.suffix != ".py":
@@ -138,8 +145,10 @@ def _checked(cls: type[Scenario]) -> type[Scenario]:
         bad = next((i for i, item in enumerate(items) if not isinstance(item, kind)), None)
         if not isinstance(items, (tuple, list)) or bad is not None:
             what = f"item {bad} is {items[bad]!r}" if bad is not None else f"it is {items!r}"
-            raise UsageError(f"{cls.__name__}.{attr} must be a tuple of {kind.__name__}(...) "
-                             f"declarations; {what}")
+            raise UsageError(
+                f"{cls.__name__}.{attr} must be a tuple of {kind.__name__}(...) "
+                f"declarations; {what}"
+            )
     if not isinstance(cls.records, dict):
         raise UsageError(f"{cls.__name__}.records must be a dict of key -> meaning")
     return cls
@@ -157,7 +166,7 @@ def _load_file(path_text: str, class_name: str | None) -> type[Scenario]:
     sys.modules[module_name] = module  # dataclasses and pickling look the module up here
     try:
         spec.loader.exec_module(module)
-    except Exception as exc:  # the user's code: report it in one line
+    except Exception as exc:  # noqa: BLE001 - the user's code: report it in one line
         del sys.modules[module_name]
         raise UsageError(f"{path_text} failed to import: {type(exc).__name__}: {exc}") from None
     found = [

@@ -9,9 +9,9 @@ the window, computed once per landscape and shared read-only by every frame.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Callable
+from functools import cache
 
 import numpy as np
 import torch
@@ -42,8 +42,7 @@ def _himmelblau(x, y):
 
 
 def _rastrigin(x, y):
-    return (20 + x**2 - 10 * torch.cos(2 * math.pi * x)
-            + y**2 - 10 * torch.cos(2 * math.pi * y))
+    return 20 + x**2 - 10 * torch.cos(2 * math.pi * x) + y**2 - 10 * torch.cos(2 * math.pi * y)
 
 
 @dataclass(frozen=True, eq=False)
@@ -72,53 +71,117 @@ LANDSCAPES: dict[str, Landscape] = {
     ls.name: ls
     for ls in (
         Landscape(
-            "ravine", _ravine, (("min (0,0)", 0.0, 0.0),), (-5.0, 5.0), (-2.5, 2.5), (-4.5, 1.5),
-            {"sgd": 0.18, "momentum": 0.02, "nesterov": 0.02, "adagrad": 0.5, "rmsprop": 0.02,
-             "adam": 0.1},
+            "ravine",
+            _ravine,
+            (("min (0,0)", 0.0, 0.0),),
+            (-5.0, 5.0),
+            (-2.5, 2.5),
+            (-4.5, 1.5),
+            {
+                "sgd": 0.18,
+                "momentum": 0.02,
+                "nesterov": 0.02,
+                "adagrad": 0.5,
+                "rmsprop": 0.02,
+                "adam": 0.1,
+            },
             "SGD zig-zags across the valley, crawls along it",
         ),
         Landscape(
-            "rosenbrock", _rosenbrock, (("min (1,1)", 1.0, 1.0),), (-2.0, 2.0), (-1.0, 3.0),
+            "rosenbrock",
+            _rosenbrock,
+            (("min (1,1)", 1.0, 1.0),),
+            (-2.0, 2.0),
+            (-1.0, 3.0),
             (-1.2, 1.0),
-            {"sgd": 0.002, "momentum": 0.001, "nesterov": 0.001, "adagrad": 0.5,
-             "rmsprop": 0.05, "adam": 0.1},
+            {
+                "sgd": 0.002,
+                "momentum": 0.001,
+                "nesterov": 0.001,
+                "adagrad": 0.5,
+                "rmsprop": 0.05,
+                "adam": 0.1,
+            },
             "easy to find the valley, hard to follow it",
         ),
         Landscape(
-            "saddle", _saddle, (("min (0,1)", 0.0, 1.0), ("min (0,-1)", 0.0, -1.0)),
-            (-2.5, 2.5), (-2.0, 2.0), (-2.0, 0.001),
-            {"sgd": 0.1, "momentum": 0.02, "nesterov": 0.02, "adagrad": 0.5, "rmsprop": 0.01,
-             "adam": 0.05},
+            "saddle",
+            _saddle,
+            (("min (0,1)", 0.0, 1.0), ("min (0,-1)", 0.0, -1.0)),
+            (-2.5, 2.5),
+            (-2.0, 2.0),
+            (-2.0, 0.001),
+            {
+                "sgd": 0.1,
+                "momentum": 0.02,
+                "nesterov": 0.02,
+                "adagrad": 0.5,
+                "rmsprop": 0.01,
+                "adam": 0.05,
+            },
             "at the saddle ∇f ≈ 0: who escapes first?",
         ),
         Landscape(
-            "beale", _beale, (("min (3,0.5)", 3.0, 0.5),), (-1.0, 4.5), (-1.5, 2.0), (0.5, 1.5),
-            {"sgd": 0.01, "momentum": 0.001, "nesterov": 0.001, "adagrad": 0.5,
-             "rmsprop": 0.1, "adam": 0.1},
+            "beale",
+            _beale,
+            (("min (3,0.5)", 3.0, 0.5),),
+            (-1.0, 4.5),
+            (-1.5, 2.0),
+            (0.5, 1.5),
+            {
+                "sgd": 0.01,
+                "momentum": 0.001,
+                "nesterov": 0.001,
+                "adagrad": 0.5,
+                "rmsprop": 0.1,
+                "adam": 0.1,
+            },
             "flat plateaus and steep walls",
         ),
         Landscape(
-            "himmelblau", _himmelblau,
-            (("min A", 3.0, 2.0), ("min B", -2.805118086952745, 3.131312518250573),
-             ("min C", -3.779310253377747, -3.283185991286170),
-             ("min D", 3.584428340330492, -1.848126526964404)),
-            (-5.0, 5.0), (-5.0, 5.0), (-0.27, -0.92),
-            {"sgd": 0.005, "momentum": 0.001, "nesterov": 0.001, "adagrad": 0.5,
-             "rmsprop": 0.02, "adam": 0.1},
+            "himmelblau",
+            _himmelblau,
+            (
+                ("min A", 3.0, 2.0),
+                ("min B", -2.805118086952745, 3.131312518250573),
+                ("min C", -3.779310253377747, -3.283185991286170),
+                ("min D", 3.584428340330492, -1.848126526964404),
+            ),
+            (-5.0, 5.0),
+            (-5.0, 5.0),
+            (-0.27, -0.92),
+            {
+                "sgd": 0.005,
+                "momentum": 0.001,
+                "nesterov": 0.001,
+                "adagrad": 0.5,
+                "rmsprop": 0.02,
+                "adam": 0.1,
+            },
             "four minima: which one depends on how you step",
         ),
         Landscape(
-            "rastrigin", _rastrigin, (("min (0,0)", 0.0, 0.0),), (-4.0, 4.0), (-4.0, 4.0),
+            "rastrigin",
+            _rastrigin,
+            (("min (0,0)", 0.0, 0.0),),
+            (-4.0, 4.0),
+            (-4.0, 4.0),
             (3.3, -2.7),
-            {"sgd": 0.002, "momentum": 0.01, "nesterov": 0.005, "adagrad": 0.5,
-             "rmsprop": 0.1, "adam": 0.1},
+            {
+                "sgd": 0.002,
+                "momentum": 0.01,
+                "nesterov": 0.005,
+                "adagrad": 0.5,
+                "rmsprop": 0.1,
+                "adam": 0.1,
+            },
             "many local minima: momentum may hop a few",
         ),
     )
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def grid(name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """x (n,), y (n,) and z (n, n) over the landscape's window: read-only, computed once."""
     ls = LANDSCAPES[name]

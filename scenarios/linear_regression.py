@@ -116,8 +116,9 @@ class LinearRegression(Scenario):
 
     def math(self) -> str:
         lr = self.p.lr
-        h, cost, gw, gb = cost_and_grads(lambda W, b: self.x_train * W + b, self.W, self.b,
-                                         self.y_train)
+        h, cost, gw, gb = cost_and_grads(
+            lambda W, b: self.x_train * W + b, self.W, self.b, self.y_train
+        )
         with torch.no_grad():
             err = h - self.y_train
             fw, fb = 2 * torch.mean(err * self.x_train), 2 * torch.mean(err)
@@ -209,8 +210,7 @@ class MultivariableRegression(Scenario):
     # -- what to show -------------------------------------------------------------------
     def forward(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         """Hypothesis and cost at the current W, b, and autograd's gradients."""
-        return cost_and_grads(lambda W, b: self.x_train.matmul(W) + b, self.W, self.b,
-                              self.y_train)
+        return cost_and_grads(lambda W, b: self.x_train.matmul(W) + b, self.W, self.b, self.y_train)
 
     def view(self) -> dict[str, dict]:
         h, cost, gw, gb = self.forward()

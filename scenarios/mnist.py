@@ -41,11 +41,13 @@ class CNN(nn.Module):
         self.layer1 = nn.Sequential(
             nn.Conv2d(1, 32, kernel_size=3, stride=1, padding=1),
             nn.ReLU(),
-            nn.MaxPool2d(kernel_size=2, stride=2))
+            nn.MaxPool2d(kernel_size=2, stride=2),
+        )
         self.layer2 = nn.Sequential(
             nn.Conv2d(32, 64, kernel_size=3, stride=1, padding=1),
             nn.ReLU(),
-            nn.MaxPool2d(kernel_size=2, stride=2))
+            nn.MaxPool2d(kernel_size=2, stride=2),
+        )
         self.fc = nn.Linear(7 * 7 * 64, 10, bias=True)
         nn.init.xavier_uniform_(self.fc.weight)
 
@@ -64,31 +66,46 @@ def device_dataset(name: str, data_dir: str | None, device: str) -> tuple:
         train_x, train_y, test_x, test_y = data.load_digits()
         classes = tuple("0123456789")
         train_x, test_x = (
-            F.interpolate(torch.from_numpy(x)[:, None], size=(28, 28), mode="bilinear",
-                          align_corners=False).clamp(0, 1).to(device)
-            for x in (train_x, test_x))
+            F.interpolate(
+                torch.from_numpy(x)[:, None], size=(28, 28), mode="bilinear", align_corners=False
+            )
+            .clamp(0, 1)
+            .to(device)
+            for x in (train_x, test_x)
+        )
     else:
         train_x, train_y, test_x, test_y = data.load(name, data_dir)
         classes = data.DATASETS[name].classes
-        train_x, test_x = (torch.from_numpy(x).to(device)[:, None].float().div(255)
-                           for x in (train_x, test_x))
-    return (train_x, torch.from_numpy(train_y).to(device), test_x,
-            torch.from_numpy(test_y).to(device), classes)
+        train_x, test_x = (
+            torch.from_numpy(x).to(device)[:, None].float().div(255) for x in (train_x, test_x)
+        )
+    return (
+        train_x,
+        torch.from_numpy(train_y).to(device),
+        test_x,
+        torch.from_numpy(test_y).to(device),
+        classes,
+    )
 
 
 class Mnist(Scenario):
     name, title = "mnist", "CNN on MNIST: feature maps, test accuracy, throughput"
     description = "The lab's CNN (or softmax regression) on MNIST, Fashion-MNIST or digits."
-    caption = ("Each conv layer turns the digit into feature maps: 32 after layer1, 64 smaller, "
-               "more abstract ones after layer2; the fc layer reads the last ones and votes.")
+    caption = (
+        "Each conv layer turns the digit into feature maps: 32 after layer1, 64 smaller, "
+        "more abstract ones after layer2; the fc layer reads the last ones and votes."
+    )
     aliases = ("cnn",)
     steps = 15 * 600  # the lab's 15 epochs of 600 batches; length() counts for other params
     speed = None
     prefers_gpu = True
     columns = 4
     # On this screen ←/→ browse the test digits (n still steps), as ConvNetJS users expect.
-    keys = {"left": ("probe", -1, "previous test digit"), "right": ("probe", 1, "next test digit"),
-            "t": ("test", 0, "test accuracy and confusion now")}
+    keys = {
+        "left": ("probe", -1, "previous test digit"),
+        "right": ("probe", 1, "next test digit"),
+        "t": ("test", 0, "test accuracy and confusion now"),
+    }
     clock = staticmethod(time.perf_counter)
     """Wall clock for images/s (tests inject a fake one so screens are deterministic)."""
     records = {
@@ -99,17 +116,34 @@ class Mnist(Scenario):
         "test_accuracy": "accuracy on the whole test set (only at the end of each epoch)",
     }
     params = (
-        Param("model", "cnn", "the CNN lab or the softmax-regression lab",
-              choices=("cnn", "linear")),
-        Param("dataset", "mnist", "digits: scikit-learn's 8×8 digits, no download",
-              choices=("mnist", "fashion-mnist", "digits")),
+        Param(
+            "model", "cnn", "the CNN lab or the softmax-regression lab", choices=("cnn", "linear")
+        ),
+        Param(
+            "dataset",
+            "mnist",
+            "digits: scikit-learn's 8×8 digits, no download",
+            choices=("mnist", "fashion-mnist", "digits"),
+        ),
         Param("data_dir", "", "folder with the IDX files (default: see 'dltui data')"),
         Param("epochs", 15, "training epochs", min=1, max=1000),
         Param("batch_size", 100, "mini-batch size", min=1, max=60000),
-        Param("lr", 0.0, "learning rate (0: the lab's, Adam 1e-3 / SGD 0.1)", min=0.0,
-              max=10.0, live=True),
-        Param("probe", 0, "index of the test image whose feature maps are shown (←/→)",
-              min=0, max=69999, live=True),
+        Param(
+            "lr",
+            0.0,
+            "learning rate (0: the lab's, Adam 1e-3 / SGD 0.1)",
+            min=0.0,
+            max=10.0,
+            live=True,
+        ),
+        Param(
+            "probe",
+            0,
+            "index of the test image whose feature maps are shown (←/→)",
+            min=0,
+            max=69999,
+            live=True,
+        ),
         Param("amp", "off", "mixed precision on CUDA", choices=("off", "bf16", "fp16")),
     )
 
@@ -117,8 +151,9 @@ class Mnist(Scenario):
     def setup(self) -> None:
         p = self.p
         if p.amp != "off" and self.device.type != "cuda":
-            raise UsageError(f"amp={p.amp} needs a CUDA device (this run is on {self.device}); "
-                             "use amp=off")
+            raise UsageError(
+                f"amp={p.amp} needs a CUDA device (this run is on {self.device}); use amp=off"
+            )
         if p.lr == 0:
             p["lr"] = LAB_LR[p.model]  # shown in the header and scaled by [ and ]
         self.load_data()
@@ -129,9 +164,11 @@ class Mnist(Scenario):
             self.optimizer = torch.optim.Adam(self.model.parameters(), lr=p.lr)
         else:
             self.title = f"Softmax regression on {on}: class weights"
-            self.caption = ("One linear layer: each class scores the image with a 28×28 weight "
-                            "template (bright: ink that votes for it); softmax turns the ten "
-                            "scores into probabilities.")
+            self.caption = (
+                "One linear layer: each class scores the image with a 28×28 weight "
+                "template (bright: ink that votes for it); softmax turns the ten "
+                "scores into probabilities."
+            )
             self.linear = nn.Linear(28 * 28, 10, bias=True)
             self.model = nn.Sequential(nn.Flatten(), self.linear).to(self.device)
             self.optimizer = torch.optim.SGD(self.model.parameters(), lr=p.lr)
@@ -141,8 +178,9 @@ class Mnist(Scenario):
 
         self.batches_per_epoch = len(self.train_y) // p.batch_size  # drop_last
         if self.batches_per_epoch == 0:
-            raise UsageError(f"batch_size={p.batch_size} is larger than the "
-                             f"{len(self.train_y)} training images")
+            raise UsageError(
+                f"batch_size={p.batch_size} is larger than the {len(self.train_y)} training images"
+            )
         self.epoch, self.batch = 0, self.batches_per_epoch  # the first step starts epoch 1
         self.correct = torch.zeros((), dtype=torch.int64, device=self.device)
         self.test_accuracy: torch.Tensor | None = None
@@ -157,7 +195,8 @@ class Mnist(Scenario):
         """The whole dataset on the device, as ToTensor() gives it: float in [0, 1]."""
         p = self.p
         (self.train_x, self.train_y, self.test_x, self.test_y, self.classes) = device_dataset(
-            p.dataset, p.data_dir or None, str(self.device))
+            p.dataset, p.data_dir or None, str(self.device)
+        )
 
     def epoch_order(self) -> torch.Tensor:
         """This epoch's shuffle, drawn as the lab's DataLoader(shuffle=True) draws it."""
@@ -174,7 +213,7 @@ class Mnist(Scenario):
             self.order = self.epoch_order()
             self.correct.zero_()
         bs = self.p.batch_size
-        idx = self.order[self.batch * bs:(self.batch + 1) * bs]
+        idx = self.order[self.batch * bs : (self.batch + 1) * bs]
         X, Y = self.train_x[idx], self.train_y[idx]
 
         self.optimizer.zero_grad()
@@ -208,8 +247,8 @@ class Mnist(Scenario):
         confusion = torch.zeros(100, dtype=torch.int64, device=self.device)
         with torch.no_grad():
             for start in range(0, len(self.test_y), EVAL_BATCH):
-                X = self.test_x[start:start + EVAL_BATCH]
-                Y = self.test_y[start:start + EVAL_BATCH]
+                X = self.test_x[start : start + EVAL_BATCH]
+                Y = self.test_y[start : start + EVAL_BATCH]
                 predicted = self.model(X).argmax(1)
                 confusion += torch.bincount(Y * 10 + predicted, minlength=100)
         self.model.train()
@@ -240,8 +279,13 @@ class Mnist(Scenario):
     # -- what to show -------------------------------------------------------------------
     def layout(self) -> tuple[Panel, ...]:
         top = (
-            Panel("line", "Loss per batch (cross-entropy)", "loss", col_span=2,
-                  options={"ema": 0.98, "logy": True}),
+            Panel(
+                "line",
+                "Loss per batch (cross-entropy)",
+                "loss",
+                col_span=2,
+                options={"ema": 0.98, "logy": True},
+            ),
             Panel("line", "Test accuracy per epoch", "test_accuracy", options={"ema": 0}),
             Panel("text", "Throughput", "throughput"),
         )
@@ -250,8 +294,12 @@ class Mnist(Scenario):
                 Panel("images", "Probe (test image)", "probe"),
                 Panel("images", "Weights of the 10 classes (28×28 each)", "filters", col_span=2),
                 Panel("bars", "Predicted probabilities", "probs"),
-                Panel("heatmap", "Confusion on the test set (row: true, col: predicted)",
-                      "confusion", col_span=2),
+                Panel(
+                    "heatmap",
+                    "Confusion on the test set (row: true, col: predicted)",
+                    "confusion",
+                    col_span=2,
+                ),
             )
         return top + (
             Panel("images", "Probe (test image)", "probe"),
@@ -264,14 +312,15 @@ class Mnist(Scenario):
 
     def view(self) -> dict[str, dict]:
         k = self.p.probe % len(self.test_y)
-        x, label = self.test_x[k:k + 1], int(self.test_y[k])
+        x, label = self.test_x[k : k + 1], int(self.test_y[k])
         with torch.no_grad():
             probs = torch.softmax(self.model(x).float(), 1)[0]
             out: dict[str, dict] = {
                 "probe": {"images": [(f"#{k}: {self.classes[label]}", to_numpy(x[0, 0]))]},
                 "probs": {
-                    "labels": [f"{c}{' ←' if i == label else ''}"
-                               for i, c in enumerate(self.classes)],
+                    "labels": [
+                        f"{c}{' ←' if i == label else ''}" for i, c in enumerate(self.classes)
+                    ],
                     "series": [("p", to_numpy(probs))],
                 },
                 "confusion": self.confusion_view(),
@@ -279,8 +328,10 @@ class Mnist(Scenario):
             }
             if self.p.model == "linear":
                 w = self.linear.weight.reshape(10, 28, 28)
-                out["filters"] = {"images": [(c, to_numpy(w[i]))
-                                             for i, c in enumerate(self.classes)], "columns": 5}
+                out["filters"] = {
+                    "images": [(c, to_numpy(w[i])) for i, c in enumerate(self.classes)],
+                    "columns": 5,
+                }
                 return out
             maps1 = self.model.layer1(x)
             maps2 = self.model.layer2(maps1)
@@ -301,9 +352,12 @@ class Mnist(Scenario):
         mistakes = confusion - np.diag(np.diag(confusion))
         epoch, batch = divmod(self.tested_at, self.batches_per_epoch)
         when = f"epoch {epoch}" if batch == 0 else f"step {self.tested_at}"
-        return {"matrices": [(f"{when}: {int(mistakes.sum())} wrong", confusion)],
-                "vmax": int(mistakes.max()) or None,
-                "row_labels": list(self.classes), "col_labels": list(self.classes)}
+        return {
+            "matrices": [(f"{when}: {int(mistakes.sum())} wrong", confusion)],
+            "vmax": int(mistakes.max()) or None,
+            "row_labels": list(self.classes),
+            "col_labels": list(self.classes),
+        }
 
     def throughput_text(self) -> str:
         total = self.limit or self.length()

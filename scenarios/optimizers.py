@@ -22,8 +22,14 @@ from dltui.scenario.show import vec
 from .landscapes import LANDSCAPES, Landscape, grid
 
 NAMES = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
-LABELS = {"sgd": "SGD", "momentum": "Momentum", "nesterov": "Nesterov", "adagrad": "Adagrad",
-          "rmsprop": "RMSProp", "adam": "Adam"}
+LABELS = {
+    "sgd": "SGD",
+    "momentum": "Momentum",
+    "nesterov": "Nesterov",
+    "adagrad": "Adagrad",
+    "rmsprop": "RMSProp",
+    "adam": "Adam",
+}
 MOMENTUM = 0.9
 MAX_PATH = 2000  # trajectory points handed to a frame (older ones are thinned)
 PATH_CAPACITY = 4 * MAX_PATH  # points kept; when full the older half is thinned to every other
@@ -57,10 +63,13 @@ def _v(values: list[float]) -> str:
 def race_panels(landscape: str, names: tuple[str, ...]) -> tuple[Panel, ...]:
     """The screen: landscape with trajectories, loss per racer (log y), the math, the table."""
     return (
-        Panel("field2d", f"Landscape: {landscape} (log-spaced contours)", "landscape",
-              row_span=2),
-        Panel("line", "Loss per optimizer", series=tuple(f"{n}/loss" for n in names),
-              options={"logy": True, "ema": 0.0}),
+        Panel("field2d", f"Landscape: {landscape} (log-spaced contours)", "landscape", row_span=2),
+        Panel(
+            "line",
+            "Loss per optimizer",
+            series=tuple(f"{n}/loss" for n in names),
+            options={"logy": True, "ema": 0.0},
+        ),
         Panel("text", "The math of the selected optimizer's last step", "math"),
         Panel("table", "The racers and their optimizer state", "racers", col_span=2),
     )
@@ -105,8 +114,10 @@ class Racer:
 class Optimizers(Scenario):
     name, title = "optimizers", "Optimizer race on 2-D loss landscapes"
     description = "SGD, Momentum, Nesterov, Adagrad, RMSProp, Adam race downhill on a surface."
-    caption = ("Plain GD zig-zags in ravines and waits at saddles; momentum carries speed "
-               "through, adaptive methods (Adagrad, RMSProp, Adam) scale each coordinate's step.")
+    caption = (
+        "Plain GD zig-zags in ravines and waits at saddles; momentum carries speed "
+        "through, adaptive methods (Adagrad, RMSProp, Adam) scale each coordinate's step."
+    )
     aliases = ("race",)
     steps = 300
     speed = 30.0
@@ -116,26 +127,49 @@ class Optimizers(Scenario):
     records = {
         "loss": "the best (lowest) loss among the racers still running",
         "<opt>/loss": "f(x, y) of racer <opt> (sgd, momentum, …) at this step's forward pass;"
-                      " null once it diverged",
+        " null once it diverged",
         "<opt>/x": "racer <opt>'s x after this step's update",
         "<opt>/y": "racer <opt>'s y after this step's update",
     }
     params = (
-        Param("landscape", "rosenbrock", "the loss surface (changing it restarts the race)",
-              choices=tuple(LANDSCAPES)),
-        Param("optimizers", ",".join(NAMES), "the racers, a comma list", choices=NAMES,
-              multi=True),
-        Param("lr", 1.0, "scale on every racer's learning rate ([ / ] halve / double it)",
-              min=0.0, max=1e6, live=True),
+        Param(
+            "landscape",
+            "rosenbrock",
+            "the loss surface (changing it restarts the race)",
+            choices=tuple(LANDSCAPES),
+        ),
+        Param("optimizers", ",".join(NAMES), "the racers, a comma list", choices=NAMES, multi=True),
+        Param(
+            "lr",
+            1.0,
+            "scale on every racer's learning rate ([ / ] halve / double it)",
+            min=0.0,
+            max=1e6,
+            live=True,
+        ),
         *(Param(f"lr.{n}", 0.0, _lr_help(n), min=0.0, max=1e6, live=True) for n in NAMES),
-        Param("start", (math.nan, math.nan),
-              "start point x,y (nan,nan = the landscape's: "
-              + ", ".join(f"{ls.name} {ls.start[0]:g},{ls.start[1]:g}"
-                          for ls in LANDSCAPES.values()) + ")"),
-        Param("noise", 0.0, "std of Gaussian noise added to every gradient component",
-              min=0.0, max=1e6, live=True),
-        Param("selected", "adam", "the optimizer whose update the math panel shows",
-              choices=NAMES, live=True),
+        Param(
+            "start",
+            (math.nan, math.nan),
+            "start point x,y (nan,nan = the landscape's: "
+            + ", ".join(f"{ls.name} {ls.start[0]:g},{ls.start[1]:g}" for ls in LANDSCAPES.values())
+            + ")",
+        ),
+        Param(
+            "noise",
+            0.0,
+            "std of Gaussian noise added to every gradient component",
+            min=0.0,
+            max=1e6,
+            live=True,
+        ),
+        Param(
+            "selected",
+            "adam",
+            "the optimizer whose update the math panel shows",
+            choices=NAMES,
+            live=True,
+        ),
     )
 
     panels = race_panels("rosenbrock", NAMES)
@@ -157,8 +191,10 @@ class Optimizers(Scenario):
 
     def check_start(self, start: tuple[float, float]) -> None:
         if self.far(*start):
-            raise UsageError(f"start={start[0]:g},{start[1]:g} is too far from the "
-                             f"{self.land.name} window x∈{self.land.xlim}, y∈{self.land.ylim}")
+            raise UsageError(
+                f"start={start[0]:g},{start[1]:g} is too far from the "
+                f"{self.land.name} window x∈{self.land.xlim}, y∈{self.land.ylim}"
+            )
 
     def far(self, x: float, y: float) -> bool:
         """Left the window by 10 window sizes (or NaN): the racer has diverged."""
@@ -185,8 +221,9 @@ class Optimizers(Scenario):
         loss = self.land(r.w[0], r.w[1])
         loss.backward()
         if self.p.noise > 0:
-            r.w.grad += self.p.noise * torch.randn(2, generator=r.generator,
-                                                   dtype=r.w.dtype, device=r.w.device)
+            r.w.grad += self.p.noise * torch.randn(
+                2, generator=r.generator, dtype=r.w.dtype, device=r.w.device
+            )
         r.before, r.grad = r.w.tolist(), r.w.grad.tolist()
         r.optimizer.step()
         r.forward_loss = loss.item()
@@ -216,7 +253,11 @@ class Optimizers(Scenario):
         x, y, z = grid(self.land.name)
         return {
             "landscape": {
-                "x": x, "y": y, "z": z, "log": True, "levels": 12,
+                "x": x,
+                "y": y,
+                "z": z,
+                "log": True,
+                "levels": 12,
                 "trajectories": [(r.name, r.trajectory()) for r in self.racers],
                 "markers": [tuple(m) for m in self.land.minima],
             },
@@ -253,10 +294,23 @@ class Optimizers(Scenario):
                 st = self.state(r)
                 keys = ("m̂", "v̂") if "m̂" in st else tuple(st)
                 status = "  ".join(f"{k}={_v(st[k])}" for k in keys) or "—"
-            rows.append([LABELS[r.name], self.lr_of(r.name), float(x), float(y), self.loss_now(r),
-                         math.hypot(*r.grad), r.step_length, status])
-        return {"columns": ["optimizer", "lr", "x", "y", "loss", "|∇|", "last step", "state"],
-                "rows": rows, "highlight": highlight}
+            rows.append(
+                [
+                    LABELS[r.name],
+                    self.lr_of(r.name),
+                    float(x),
+                    float(y),
+                    self.loss_now(r),
+                    math.hypot(*r.grad),
+                    r.step_length,
+                    status,
+                ]
+            )
+        return {
+            "columns": ["optimizer", "lr", "x", "y", "loss", "|∇|", "last step", "state"],
+            "rows": rows,
+            "highlight": highlight,
+        }
 
     def math(self) -> str:
         """The selected racer's last update, written out with its numbers."""
@@ -266,13 +320,24 @@ class Optimizers(Scenario):
         if racer is None:
             return f"{head}\n{LABELS[name]} is not in this race (optimizers={self.p.optimizers})."
         lr, g = self.lr_of(name), racer.grad
-        hyper = {"momentum": f", μ {MOMENTUM}", "nesterov": f", μ {MOMENTUM}",
-                 "adagrad": ", δ 1e-10", "rmsprop": ", ρ 0.99, δ 1e-8",
-                 "adam": ", β₁ 0.9, β₂ 0.999, δ 1e-8"}.get(name, "")
+        hyper = {
+            "momentum": f", μ {MOMENTUM}",
+            "nesterov": f", μ {MOMENTUM}",
+            "adagrad": ", δ 1e-10",
+            "rmsprop": ", ρ 0.99, δ 1e-8",
+            "adam": ", β₁ 0.9, β₂ 0.999, δ 1e-8",
+        }.get(name, "")
         lines = [head, f"{LABELS[name]}, step {self.t}: lr {lr:g}{hyper}"]
         if racer.diverged_at is not None:
-            return "\n".join(lines + [f"  diverged at step {racer.diverged_at}: lower lr.{name}"
-                                      " or the lr scale ([) and reset (r)"])
+            return "\n".join(
+                lines
+                + [
+                    (
+                        f"  diverged at step {racer.diverged_at}: lower lr.{name}"
+                        " or the lr scale ([) and reset (r)"
+                    )
+                ]
+            )
         if self.t == 0:
             return "\n".join(lines + ["  no step taken yet (n takes one)"])
         st, x1 = self.state(racer), racer.path[racer.n - 1].tolist()

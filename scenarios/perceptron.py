@@ -9,6 +9,7 @@ The math panel derives the gradients by hand (the slides' backprop) beside autog
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import pairwise
 
 import numpy as np
 import torch
@@ -53,14 +54,17 @@ class Gate(Scenario):
     params = (
         Param("lr", 1.0, "learning rate of SGD", min=0.0, max=1e6, live=True),
         Param("hidden", 0, "hidden units per layer (0 = a single neuron)", min=0, max=64),
-        Param("depth", 1, "hidden layers when hidden > 0 (3 with hidden=10: the wide-deep net)",
-              min=1, max=8),
-        Param("activation", "sigmoid", "hidden-layer activation",
-              choices=tuple(ACTIVATIONS)),
+        Param(
+            "depth",
+            1,
+            "hidden layers when hidden > 0 (3 with hidden=10: the wide-deep net)",
+            min=1,
+            max=8,
+        ),
+        Param("activation", "sigmoid", "hidden-layer activation", choices=tuple(ACTIVATIONS)),
     )
     panels = (
-        Panel("field2d", "Decision boundary (network output)", "boundary",
-              row_span=2),
+        Panel("field2d", "Decision boundary (network output)", "boundary", row_span=2),
         Panel("line", "Loss (BCE)", "loss", col_span=2),
         Panel("table", "Truth table", "truth"),
         Panel("heatmap", "Weights | bias and their gradients", "weights"),
@@ -73,7 +77,7 @@ class Gate(Scenario):
         self.Y = torch.tensor(self.targets, device=self.device).reshape(4, 1)
         self.Y_bool = self.Y > 0.5
         widths = [2] + [self.p.hidden] * (self.p.depth if self.p.hidden else 0) + [1]
-        self.linears = [nn.Linear(i, o) for i, o in zip(widths, widths[1:])]
+        self.linears = [nn.Linear(i, o) for i, o in pairwise(widths)]
         layers: list[nn.Module] = []
         for k, linear in enumerate(self.linears):
             last = k == len(self.linears) - 1
@@ -106,7 +110,13 @@ class Gate(Scenario):
         loss = self.criterion(self.model(self.X), self.Y)
         grads = torch.autograd.grad(loss, params)
         rows = [
-            [f"{a:g}", f"{b:g}", f"{t:g}", f"{o:.4f}", f"{int(o > 0.5)} {'✓' if (o > 0.5) == t else '✗'}"]
+            [
+                f"{a:g}",
+                f"{b:g}",
+                f"{t:g}",
+                f"{o:.4f}",
+                f"{int(o > 0.5)} {'✓' if (o > 0.5) == t else '✗'}",
+            ]
             for (a, b), t, o in zip(X_DATA, y.tolist(), out.tolist())
         ]
         matrices = []
@@ -136,8 +146,13 @@ class Gate(Scenario):
                 z = acts[-1] @ lin.weight.T + lin.bias
                 last = k == len(self.linears) - 1
                 zs.append(z)
-                acts.append(torch.sigmoid(z) if last or act == "sigmoid" else
-                            torch.tanh(z) if act == "tanh" else torch.relu(z))
+                acts.append(
+                    torch.sigmoid(z)
+                    if last or act == "sigmoid"
+                    else torch.tanh(z)
+                    if act == "tanh"
+                    else torch.relu(z)
+                )
             y_pred, m = acts[-1], len(self.X)
             # Backward by hand: BCE then sigmoid gives d_l = (ŷ − y)/m at the output.
             d_l = (y_pred - self.Y) / m
@@ -151,19 +166,26 @@ class Gate(Scenario):
         lines = [f"# Forward pass for x = (0, 1)   [{len(self.linears)} layer(s), {act} hidden]"]
         for k, (z, a) in enumerate(zip(zs, acts[1:]), 1):
             g = "σ" if k == len(zs) or act == "sigmoid" else act
-            lines.append(f"  z{k} = W{k}·a{k - 1} + b{k} = {_fmt(z[first])}"
-                         f"    a{k} = {g}(z{k}) = {_fmt(a[first])}")
-        lines.append(f"  loss = BCE(ŷ, y) over the 4 inputs = {loss.item():.6f}"
-                     f"   (ln 2 = 0.693147: a coin toss)")
-        lines.append("# Backprop by hand   d_l = ŷ − y (BCE∘σ);  d_W = aᵀ·d_l;  "
-                     "d_a = d_l·Wᵀ;  d_l′ = d_a·g′(z)")
+            lines.append(
+                f"  z{k} = W{k}·a{k - 1} + b{k} = {_fmt(z[first])}"
+                f"    a{k} = {g}(z{k}) = {_fmt(a[first])}"
+            )
+        lines.append(
+            f"  loss = BCE(ŷ, y) over the 4 inputs = {loss.item():.6f}"
+            f"   (ln 2 = 0.693147: a coin toss)"
+        )
+        lines.append(
+            "# Backprop by hand   d_l = ŷ − y (BCE∘σ);  d_W = aᵀ·d_l;  "
+            "d_a = d_l·Wᵀ;  d_l′ = d_a·g′(z)"
+        )
         for k, dw, db in hand[:2] if len(hand) > 2 else hand:
             auto = grads[2 * k]
             lines.append(f"  d_W{k + 1} by hand {_fmt(dw.T)}   autograd {_fmt(auto)}")
         w_last = self.linears[-1].weight
         lines.append(f"# Update  W{len(self.linears)} := W − lr·d_W  (lr = {lr:g})")
-        lines.append(f"  {_fmt(w_last)} − {lr:g}·{_fmt(grads[-2])} = "
-                     f"{_fmt(w_last - lr * grads[-2])}")
+        lines.append(
+            f"  {_fmt(w_last)} − {lr:g}·{_fmt(grads[-2])} = {_fmt(w_last - lr * grads[-2])}"
+        )
         return "\n".join(lines)
 
 
@@ -192,11 +214,12 @@ class NandGate(Gate):
 class Xor(Gate):
     name, title = "xor", "XOR: the 2-2-1 MLP of the backprop lab"
     description = "XOR needs a hidden layer; one neuron stays stuck at ln 2 (--set hidden=0)."
-    caption = ("XOR is not linearly separable (Minsky & Papert): one neuron (hidden=0) stays "
-               "stuck at ln 2 ≈ 0.6931; a hidden layer bends the boundary and solves it.")
+    caption = (
+        "XOR is not linearly separable (Minsky & Papert): one neuron (hidden=0) stays "
+        "stuck at ln 2 ≈ 0.6931; a hidden layer bends the boundary and solves it."
+    )
     aliases = ("mlp",)
     targets = (0.0, 1.0, 1.0, 0.0)
     params = tuple(
-        Param("hidden", 2, p.help, min=0, max=64) if p.name == "hidden" else p
-        for p in Gate.params
+        Param("hidden", 2, p.help, min=0, max=64) if p.name == "hidden" else p for p in Gate.params
     )

@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from functools import cache
+from itertools import pairwise
 
 import numpy as np
 import torch
@@ -73,7 +74,7 @@ class MLP(nn.Module):
     def __init__(self, depth: int, width: int, activation: str, batchnorm: bool, init: str):
         super().__init__()
         widths = [2] + [width] * depth
-        self.linears = nn.ModuleList(nn.Linear(i, o) for i, o in zip(widths, widths[1:]))
+        self.linears = nn.ModuleList(nn.Linear(i, o) for i, o in pairwise(widths))
         self.linears.append(nn.Linear(width, 1))
         self.norms = nn.ModuleList(
             nn.BatchNorm1d(width) if batchnorm else nn.Identity() for _ in range(depth)
@@ -137,9 +138,11 @@ class Vanishing(Scenario):
 
     name, title = "vanishing", "Vanishing gradients in a deep sigmoid net"
     description = "10 sigmoid layers can't learn two spirals; ReLU+Kaiming or BatchNorm can."
-    caption = ("σ′ ≤ 0.25: backprop multiplies one small factor per layer, so layer 1's gradient "
-               "is ~10⁹× smaller than the output layer's and the deep sigmoid net stays at a coin "
-               "toss. Try --set compare=relu+init=kaiming or compare=batchnorm.")
+    caption = (
+        "σ′ ≤ 0.25: backprop multiplies one small factor per layer, so layer 1's gradient "
+        "is ~10⁹× smaller than the output layer's and the deep sigmoid net stays at a coin "
+        "toss. Try --set compare=relu+init=kaiming or compare=batchnorm."
+    )
     seed = 777
     steps = 2000
     speed = 100.0
@@ -148,11 +151,11 @@ class Vanishing(Scenario):
         "loss": "BCE loss of this step's mini-batch",
         "accuracy": "fraction of this step's mini-batch classified right",
         "test_accuracy": f"accuracy on the {N_TEST} test points (evaluated every {TEST_EVERY} "
-                         "steps and at step 1; the latest value)",
+        "steps and at step 1; the latest value)",
         "grad_norm/<k>": "‖∂L/∂W‖ of layer k's weights, k = 1 (input side) … depth+1 (output)",
         "pre/p15, pre/p50, pre/p85": "15/50/85th percentiles (nearest rank) of hidden layer "
-                                     "`layer`'s pre-activations (after BatchNorm when on) in "
-                                     "this batch",
+        "`layer`'s pre-activations (after BatchNorm when on) in "
+        "this batch",
         "cmp/<key>": "the same keys for the second net when `compare` is set",
     }
     params = (
@@ -161,15 +164,32 @@ class Vanishing(Scenario):
         Param("width", 32, "units per hidden layer", min=1, max=512),
         Param("activation", "sigmoid", "hidden-layer activation", choices=tuple(ACTIVATIONS)),
         Param("batchnorm", False, "BatchNorm1d before every hidden activation"),
-        Param("init", "default", "weight init: default (PyTorch's), normal (N(0, 0.01²)), "
-              "xavier (uniform), kaiming (normal, fan_in, relu gain); biases 0 unless default",
-              choices=INITS),
-        Param("batch", 32, "mini-batch size (points drawn without replacement each epoch)",
-              min=1, max=N_TRAIN),
-        Param("noise", 0.02, "std of the Gaussian noise added to the spiral points", min=0.0,
-              max=1.0),
-        Param("layer", 1, "hidden layer whose pre-activation percentiles are tracked "
-              "(1 = nearest the input; clamped to depth)", min=1, max=40, live=True),
+        Param(
+            "init",
+            "default",
+            "weight init: default (PyTorch's), normal (N(0, 0.01²)), "
+            "xavier (uniform), kaiming (normal, fan_in, relu gain); biases 0 unless default",
+            choices=INITS,
+        ),
+        Param(
+            "batch",
+            32,
+            "mini-batch size (points drawn without replacement each epoch)",
+            min=1,
+            max=N_TRAIN,
+        ),
+        Param(
+            "noise", 0.02, "std of the Gaussian noise added to the spiral points", min=0.0, max=1.0
+        ),
+        Param(
+            "layer",
+            1,
+            "hidden layer whose pre-activation percentiles are tracked "
+            "(1 = nearest the input; clamped to depth)",
+            min=1,
+            max=40,
+            live=True,
+        ),
         CompareParam("compare", "", COMPARE_HELP),
     )
 
@@ -177,7 +197,7 @@ class Vanishing(Scenario):
     def setup(self) -> None:
         rng = np.random.default_rng(DATA_SEED)
         x, y = spirals(N_TRAIN + N_TEST, self.p.noise, rng)
-        to = dict(device=self.device)
+        to = {"device": self.device}
         self.X, self.Y = torch.tensor(x[:N_TRAIN], **to), torch.tensor(y[:N_TRAIN], **to)
         self.X_test, self.Y_test = torch.tensor(x[N_TRAIN:], **to), torch.tensor(y[N_TRAIN:], **to)
 
@@ -193,8 +213,9 @@ class Vanishing(Scenario):
             with torch.random.fork_rng(devices=[]):
                 torch.set_rng_state(rng_state)
                 self.cmp_model = self.build(self.cmp_settings)
-            self.cmp_optimizer = torch.optim.SGD(self.cmp_model.parameters(),
-                                                 lr=self.cmp_settings["lr"])
+            self.cmp_optimizer = torch.optim.SGD(
+                self.cmp_model.parameters(), lr=self.cmp_settings["lr"]
+            )
 
         # Batches: a shuffled order per epoch, drawn from the run's seed off the global RNG.
         self.batches = torch.Generator().manual_seed(torch.initial_seed())
@@ -213,14 +234,15 @@ class Vanishing(Scenario):
 
     def build(self, s: dict) -> MLP:
         return MLP(s["depth"], s["width"], s["activation"], s["batchnorm"], s["init"]).to(
-            self.device)
+            self.device
+        )
 
     def next_batch(self) -> tuple[torch.Tensor, torch.Tensor]:
         batch = self.p.batch
         if self.cursor + batch > len(self.order):
             self.order = torch.randperm(N_TRAIN, generator=self.batches).to(self.device)
             self.cursor = 0
-        idx = self.order[self.cursor:self.cursor + batch]
+        idx = self.order[self.cursor : self.cursor + batch]
         self.cursor += batch
         return self.X[idx], self.Y[idx]
 
@@ -251,7 +273,9 @@ class Vanishing(Scenario):
             "accuracy": lambda: ((logits.detach() > 0).float() == y).float().mean(),
             "test_accuracy": self.test_acc[prefix],
             **{f"grad_norm/{k}": lambda k=k: grad_norms()[k - 1] for k in range(1, len(grads) + 1)},
-            "pre/p15": pre[0], "pre/p50": pre[1], "pre/p85": pre[2],
+            "pre/p15": pre[0],
+            "pre/p50": pre[1],
+            "pre/p85": pre[2],
         }
         return {prefix + k: v for k, v in metrics.items()} if prefix else metrics
 
@@ -287,22 +311,35 @@ class Vanishing(Scenario):
 
     # -- what to show -------------------------------------------------------------------
     def net_name(self, s: dict) -> str:
-        return s["activation"] + ("+bn" if s["batchnorm"] else "") + (
-            f"+{s['init']}" if s["init"] != "default" else "")
+        return (
+            s["activation"]
+            + ("+bn" if s["batchnorm"] else "")
+            + (f"+{s['init']}" if s["init"] != "default" else "")
+        )
 
     def layout(self) -> tuple[Panel, ...]:
         both = ("", "cmp/") if self.cmp_model is not None else ("",)
-        boundaries = [Panel("field2d", f"Decision boundary: {name}", key, row_span=3 - len(both))
-                      for (name, _, _), key in zip(self.nets(), ("boundary", "cmp_boundary"))]
+        boundaries = [
+            Panel("field2d", f"Decision boundary: {name}", key, row_span=3 - len(both))
+            for (name, _, _), key in zip(self.nets(), ("boundary", "cmp_boundary"))
+        ]
         return (
             Panel("bars", "‖∂L/∂W‖ per layer (1 = input side)", "grads", row_span=3),
             *boundaries,
             Panel("line", "Loss (BCE)", series=tuple(p + "loss" for p in both)),
-            Panel("line", f"Test accuracy (every {TEST_EVERY} steps)",
-                  series=tuple(p + "test_accuracy" for p in both), options={"ema": 0}),
-            Panel("line", "Pre-activations z of layer `layer`: 15/50/85th percentiles",
-                  col_span=2, options={"ema": 0},
-                  series=tuple(f"{p}pre/p{q}" for p in both for q in (15, 50, 85))),
+            Panel(
+                "line",
+                f"Test accuracy (every {TEST_EVERY} steps)",
+                series=tuple(p + "test_accuracy" for p in both),
+                options={"ema": 0},
+            ),
+            Panel(
+                "line",
+                "Pre-activations z of layer `layer`: 15/50/85th percentiles",
+                col_span=2,
+                options={"ema": 0},
+                series=tuple(f"{p}pre/p{q}" for p in both for q in (15, 50, 85)),
+            ),
             Panel("text", "The chain rule: why layer 1's gradient vanishes", "math", col_span=3),
         )
 
@@ -311,8 +348,9 @@ class Vanishing(Scenario):
         nets = [(self.net_name(self.settings), self.settings, "")]
         if self.cmp_model is not None:
             name = self.net_name(self.cmp_settings)
-            nets.append((name + " (cmp)" if name == nets[0][0] else name, self.cmp_settings,
-                         "cmp/"))
+            nets.append(
+                (name + " (cmp)" if name == nets[0][0] else name, self.cmp_settings, "cmp/")
+            )
         return nets
 
     def view(self) -> dict[str, dict]:
@@ -325,8 +363,12 @@ class Vanishing(Scenario):
             values = np.concatenate([np.full(max(L - len(values), 0), np.nan), values])[-L:]
             series.append((name, values))
         out = {
-            "grads": {"labels": [str(k) for k in range(1, L)] + ["out"], "series": series,
-                      "log": True, "unit": "‖∂L/∂W‖"},
+            "grads": {
+                "labels": [str(k) for k in range(1, L)] + ["out"],
+                "series": series,
+                "log": True,
+                "unit": "‖∂L/∂W‖",
+            },
             "boundary": self.boundary(self.model),
             "math": {"text": self.math()},
         }
@@ -336,8 +378,13 @@ class Vanishing(Scenario):
 
     def boundary(self, model: MLP) -> dict:
         model.eval()  # BatchNorm uses its running statistics
-        field = decision_field(lambda xy: torch.sigmoid(model(xy)[0]), GRID,
-                               to_numpy(self.X_test), to_numpy(self.Y_test), self.device)
+        field = decision_field(
+            lambda xy: torch.sigmoid(model(xy)[0]),
+            GRID,
+            to_numpy(self.X_test),
+            to_numpy(self.Y_test),
+            self.device,
+        )
         model.train()
         return field
 
@@ -359,18 +406,24 @@ class Vanishing(Scenario):
 
         sigma_bound = "; σ′ = σ(1−σ) ≤ ¼" if act == "sigmoid" else ""
         lines = [
-            f"δ_k = (W_{{k+1}}ᵀδ_{{k+1}}) ⊙ {g}′(z_k), ∂L/∂W_k = δ_k·a_{{k−1}}ᵀ: {L - 1} factors "
-            f"{g}′·W reach layer 1{sigma_bound}",
+            (
+                f"δ_k = (W_{{k+1}}ᵀδ_{{k+1}}) ⊙ {g}′(z_k), ∂L/∂W_k = δ_k·a_{{k−1}}ᵀ: {L - 1} "
+                f"factors {g}′·W reach layer 1{sigma_bound}"
+            ),
             row("layer k", [*range(1, L), "out"]),
             row(f"mean {g if len(g) < 6 else 'g'}′(z_k)", [f"{v:.3f}" for v in mean_dg] + ["—"]),
             row("‖∂L/∂W_k‖", [f"{v:.0e}" for v in grads]),
-            row("÷ layer k+1's", [f"{a / b:.2f}" if b else "—" for a, b in
-                                  zip(grads, grads[1:])] + ["—"]),
+            row(
+                "÷ layer k+1's",
+                [f"{a / b:.2f}" if b else "—" for a, b in pairwise(grads)] + ["—"],
+            ),
         ]
         ratios = []
         for name, _, prefix in self.nets():
             gr = self.last[prefix]["grads"]().tolist()
             ratios.append(f"{name} {gr[0] / gr[-1]:.1e}" if gr[-1] else f"{name} —")
-        lines.append("‖∂L/∂W₁‖/‖∂L/∂W_out‖: " + ", ".join(ratios) + " (ReLU+Kaiming: g′ = 1; "
-                     "BatchNorm: σ′ ≈ ¼)")
+        lines.append(
+            "‖∂L/∂W₁‖/‖∂L/∂W_out‖: " + ", ".join(ratios) + " (ReLU+Kaiming: g′ = 1; "
+            "BatchNorm: σ′ ≈ ¼)"
+        )
         return "\n".join(lines)

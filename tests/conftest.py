@@ -18,8 +18,14 @@ from dltui.ui.link import InlineLink
 SNAPSHOT_SIZE = (120, 40)
 
 
-def make_runner(target: str, *sets: str, steps: int | None = None, seed: int | None = None,
-                advance: int = 0, **values) -> Runner:
+def make_runner(
+    target: str,
+    *sets: str,
+    steps: int | None = None,
+    seed: int | None = None,
+    advance: int = 0,
+    **values,
+) -> Runner:
     """A CPU run of `target` (a built-in name or path/to/file.py[:Class]).
 
     `sets` are `--set` assignments as the command line gives them ("compare=relu"), `values`
@@ -66,8 +72,13 @@ def fake_clock(monkeypatch) -> FakeClock:
     return clock
 
 
-def make_app(target: str, steps: int, sets: tuple[str, ...] = (), run_to_limit: bool = True,
-             seed: int | None = None) -> DltuiApp:
+def make_app(
+    target: str,
+    steps: int,
+    sets: tuple[str, ...] = (),
+    run_to_limit: bool = True,
+    seed: int | None = None,
+) -> DltuiApp:
     """The app on an in-process CPU engine; with run_to_limit it steps straight to `steps`."""
     spec = RunSpec(target, tuple(sets), seed=seed, device="cpu", steps=steps, paused=True)
     return DltuiApp(InlineLink(spec), run_to_limit=run_to_limit)

@@ -14,8 +14,13 @@ from dltui.registry import builtins
 
 
 def dltui(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "dltui", *args], check=False, capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "dltui", *args],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_list_shows_every_builtin(capsys):
@@ -46,8 +51,10 @@ def test_info_lists_the_scenarios_own_keys(capsys):
 
 def test_headless_prints_final_record_last_and_jsonl_every_k(capsys, tmp_path):
     path = tmp_path / "run.jsonl"
-    assert main(["run", "xor", "--headless", "--steps", "25", "--every", "10",
-                 "--jsonl", str(path)]) == 0
+    assert (
+        main(["run", "xor", "--headless", "--steps", "25", "--every", "10", "--jsonl", str(path)])
+        == 0
+    )
     captured = capsys.readouterr()
     final = json.loads(captured.out.strip().splitlines()[-1])
     assert final["step"] == 25 and set(final) == {"step", "loss", "accuracy"}
@@ -95,7 +102,8 @@ def test_errors_from_a_real_process_have_no_traceback():
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
     assert done.stderr.strip() == (
-        "dltui: error: activation='elu' is not allowed; choose one of: sigmoid, tanh, relu")
+        "dltui: error: activation='elu' is not allowed; choose one of: sigmoid, tanh, relu"
+    )
 
 
 def test_screenshot_writes_an_svg_of_the_ui(tmp_path):

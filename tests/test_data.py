@@ -23,10 +23,13 @@ def make_set(folder: Path, n_train: int = 20, n_test: int = 10, gz: bool = True)
     rng = np.random.default_rng(0)
     ext = ".gz" if gz else ""
     for prefix, n in (("train", n_train), ("t10k", n_test)):
-        data.write_idx(folder / f"{prefix}-images-idx3-ubyte{ext}",
-                       rng.integers(0, 256, (n, 28, 28), dtype=np.uint8))
-        data.write_idx(folder / f"{prefix}-labels-idx1-ubyte{ext}",
-                       (np.arange(n) % 10).astype(np.uint8))
+        data.write_idx(
+            folder / f"{prefix}-images-idx3-ubyte{ext}",
+            rng.integers(0, 256, (n, 28, 28), dtype=np.uint8),
+        )
+        data.write_idx(
+            folder / f"{prefix}-labels-idx1-ubyte{ext}", (np.arange(n) % 10).astype(np.uint8)
+        )
 
 
 @pytest.fixture(autouse=True)
@@ -83,8 +86,10 @@ def test_search_order(tmp_path, monkeypatch):
     monkeypatch.setenv("DLTUI_DATA", str(tmp_path / "env"))
     dirs = data.search_dirs("mnist", str(tmp_path / "mine"))
     assert dirs == [
-        tmp_path / "mine", tmp_path / "mine" / "MNIST" / "raw",
-        tmp_path / "env", tmp_path / "env" / "MNIST" / "raw",
+        tmp_path / "mine",
+        tmp_path / "mine" / "MNIST" / "raw",
+        tmp_path / "env",
+        tmp_path / "env" / "MNIST" / "raw",
         tmp_path / "cache" / "dltui" / "MNIST" / "raw",
         Path("MNIST_data") / "MNIST" / "raw",
     ]
@@ -94,7 +99,7 @@ def test_search_order(tmp_path, monkeypatch):
 def test_the_labs_torchvision_folder_is_found_raw_or_gz(tmp_path):
     assert data.find("mnist") is None
     make_set(tmp_path / "MNIST_data" / "MNIST" / "raw", gz=False)
-    train_x, train_y, test_x, test_y = data.load("mnist")
+    train_x, _, _, test_y = data.load("mnist")
     assert train_x.shape == (20, 28, 28) and train_x.dtype == np.uint8
     assert list(test_y) == list(range(10)) and test_y.dtype == np.int64
     assert data.find("fashion-mnist") is None  # MNIST is not Fashion-MNIST
@@ -137,8 +142,11 @@ def published(monkeypatch):
     files = fake_files()
     md5s = {name: hashlib.md5(body).hexdigest() for name, body in files.items()}
     mirrors = ("https://first/", "https://second/")
-    monkeypatch.setitem(data.DATASETS, "mnist", data.Dataset(
-        "mnist", "MNIST", "MNIST", mirrors, md5s, tuple("0123456789")))
+    monkeypatch.setitem(
+        data.DATASETS,
+        "mnist",
+        data.Dataset("mnist", "MNIST", "MNIST", mirrors, md5s, tuple("0123456789")),
+    )
     return files
 
 
@@ -179,8 +187,9 @@ def test_interrupted_download_leaves_no_partial_file(tmp_path, published):
             raise ConnectionResetError("connection reset")
 
     with pytest.raises(data.DataError, match="connection reset"):
-        data.download("mnist", str(tmp_path / "d"), opener=lambda u, timeout: Broken(b""),
-                      err=io.StringIO())
+        data.download(
+            "mnist", str(tmp_path / "d"), opener=lambda u, timeout: Broken(b""), err=io.StringIO()
+        )
     assert not (tmp_path / "d").exists()  # no file, no .part, no empty folders
 
 
@@ -222,7 +231,7 @@ def test_files_with_no_published_checksum_still_get_a_structure_check(tmp_path):
 
 def test_digits_split_is_fixed():
     pytest.importorskip("sklearn")
-    train_x, train_y, test_x, test_y = data.load_digits()
+    train_x, _, test_x, test_y = data.load_digits()
     assert train_x.shape == (1500, 8, 8) and test_x.shape == (297, 8, 8)
     assert 0 <= train_x.min() and train_x.max() <= 1
     assert list(test_y[:5]) == list(data.load_digits()[3][:5])

@@ -65,7 +65,7 @@ def test_loader_by_name_alias_and_errors():
         load("xr")
 
 
-USER_HEADER = '''
+USER_HEADER = """
 from __future__ import annotations
 import torch
 from dataclasses import dataclass
@@ -75,9 +75,9 @@ from dltui.scenario.params import Param
 @dataclass
 class Helper:  # dataclasses need the module in sys.modules: the loader puts it there
     x: int = 1
-'''
+"""
 
-USER_CLASS = '''
+USER_CLASS = """
 class {name}(Scenario):
     name = "{lower}"
     steps = 30
@@ -92,7 +92,7 @@ class {name}(Scenario):
         loss = ((self.w - 3) ** 2).sum()
         self.optimizer.zero_grad(); loss.backward(); self.optimizer.step()
         return {{"loss": loss.detach(), "w": self.w.detach()[0]}}
-'''
+"""
 
 
 def user_file(*names: str) -> str:
@@ -212,8 +212,9 @@ def test_engine_imports_no_ui_and_ui_imports_no_torch():
         assert "torch" not in sys.modules
     """)
     for code in (engine_side, ui_side):
-        done = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True,
-                              text=True)
+        done = subprocess.run(
+            [sys.executable, "-c", code], check=False, capture_output=True, text=True
+        )
         assert done.returncode == 0, done.stderr
 
 
@@ -248,8 +249,11 @@ def test_process_link_steps_and_reports_a_dead_child():
 
 def test_process_link_reports_a_crash_in_the_scenario(tmp_path):
     path = tmp_path / "crashy.py"
-    path.write_text(user_file("Crashy").replace(
-        "loss = ((self.w - 3) ** 2).sum()", "raise RuntimeError('boom in step')"))
+    path.write_text(
+        user_file("Crashy").replace(
+            "loss = ((self.w - 3) ** 2).sum()", "raise RuntimeError('boom in step')"
+        )
+    )
     link = ProcessLink(RunSpec(str(path), device="cpu", paused=True))
     try:
         wait_for(link, Hello)
@@ -290,8 +294,10 @@ def test_batched_metric_reads_give_the_same_records_and_divergence_step():
     plain.step(300)
     fast.step(300)
     assert fast.record() == plain.record()
-    a, b = (s.snapshot(max_points=None) for s in (plain.history.series["loss"],
-                                                  fast.history.series["loss"]))
+    a, b = (
+        s.snapshot(max_points=None)
+        for s in (plain.history.series["loss"], fast.history.series["loss"])
+    )
     assert np.array_equal(a[1], b[1])
     blown = batched(make_runner("xor", lr=1e6))
     blown.step(100)
@@ -320,7 +326,8 @@ class SlowView(Scenario):
 
 
 def test_at_max_speed_pictures_refresh_within_their_time_share_and_fresh_otherwise(
-        fake_clock, monkeypatch):
+    fake_clock, monkeypatch
+):
     monkeypatch.setattr(SlowView, "clock", fake_clock, raising=False)
     runner = Runner(SlowView, device="cpu")
     sc = runner.scenario

@@ -11,6 +11,7 @@ import os
 import struct
 import subprocess
 import sys
+import typing
 
 import numpy as np
 import pytest
@@ -49,14 +50,21 @@ def test_bad_run_options_are_one_line_and_exit_2(args, expected, capsys, tmp_pat
 def test_a_full_disk_is_one_line(capsys):
     assert main(["run", "xor", "--headless", "--steps", "5", "--jsonl", "/dev/full"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert err[-1] == "dltui: error: --jsonl /dev/full: writing failed at step 5 " \
-                      "(No space left on device)"
+    assert (
+        err[-1] == "dltui: error: --jsonl /dev/full: writing failed at step 5 "
+        "(No space left on device)"
+    )
 
 
 def test_a_reader_that_goes_away_ends_the_run_quietly():
     pipeline = f"{sys.executable} -m dltui run xor --headless --steps 2000 --jsonl - | head -1"
-    done = subprocess.run(["bash", "-c", f"set -o pipefail; {pipeline}"], capture_output=True,
-                          text=True, timeout=120)
+    done = subprocess.run(
+        ["bash", "-c", f"set -o pipefail; {pipeline}"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.stdout.startswith('{"step": 1,') and "Traceback" not in done.stderr
 
 
@@ -84,8 +92,10 @@ def write_set(folder, train_x=None, train_y=None, test_x=None, test_y=None):
     [
         ({"test_y": np.array([1, 2, 255] * 3 + [0], np.uint8)}, "labels outside 0–9"),
         ({"train_x": np.zeros((20, 27, 27), np.uint8)}, "not 28×28 bytes"),
-        ({"test_x": np.zeros((0, 28, 28), np.uint8), "test_y": np.zeros(0, np.uint8)},
-         "holds no examples"),
+        (
+            {"test_x": np.zeros((0, 28, 28), np.uint8), "test_y": np.zeros(0, np.uint8)},
+            "holds no examples",
+        ),
         ({"test_y": np.zeros(9, np.uint8)}, "10 images do not match"),
     ],
 )
@@ -115,7 +125,7 @@ def test_a_folder_that_cannot_be_searched_is_one_line():
 
 
 class Reply(io.BytesIO):
-    headers: dict = {}
+    headers: typing.ClassVar[dict] = {}
 
     def __enter__(self):
         return self
@@ -124,8 +134,9 @@ class Reply(io.BytesIO):
         self.close()
 
 
-@pytest.mark.parametrize("fault", [http.client.IncompleteRead(b"ab", 10),
-                                   http.client.BadStatusLine("SSH-2.0-OpenSSH")])
+@pytest.mark.parametrize(
+    "fault", [http.client.IncompleteRead(b"ab", 10), http.client.BadStatusLine("SSH-2.0-OpenSSH")]
+)
 def test_a_broken_transfer_tries_the_next_mirror(tmp_path, fault):
     body = gzip.compress(b"whatever")
     good = dict.fromkeys(data.DATASETS["mnist"].md5, hashlib.md5(body).hexdigest())
@@ -153,6 +164,7 @@ def test_an_interrupted_download_leaves_no_file_no_part_and_no_folder(tmp_path):
             raise KeyboardInterrupt  # ctrl+c, or SIGTERM through `dltui data`'s handler
 
     with pytest.raises(KeyboardInterrupt):
-        data.download("mnist", str(tmp_path / "d"), opener=lambda u, timeout: Interrupted(),
-                      err=io.StringIO())
+        data.download(
+            "mnist", str(tmp_path / "d"), opener=lambda u, timeout: Interrupted(), err=io.StringIO()
+        )
     assert not (tmp_path / "d").exists()

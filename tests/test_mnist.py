@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 import torch
 from conftest import make_runner
-from dltui.scenarios.mnist import CNN
 from torch.utils.data import DataLoader, TensorDataset
 
 from dltui import cli
@@ -18,6 +17,7 @@ from dltui.engine.runner import Runner
 from dltui.registry import load
 from dltui.scenario import data
 from dltui.scenario.params import UsageError
+from dltui.scenarios.mnist import CNN
 
 pytest.importorskip("sklearn")
 Mnist = load("mnist")
@@ -57,8 +57,9 @@ def test_cnn_is_the_labs_and_its_losses_are_the_dataloader_loops():
     sc = runner.scenario
     torch.manual_seed(777)
     model = CNN()  # the lab's class, layer for layer
-    lab = lab_losses(model, torch.optim.Adam(model.parameters(), lr=1e-3),
-                     sc.train_x, sc.train_y, 300, 7)
+    lab = lab_losses(
+        model, torch.optim.Adam(model.parameters(), lr=1e-3), sc.train_x, sc.train_y, 300, 7
+    )
     assert losses_of(runner) == lab
     assert runner.params["lr"] == 1e-3  # lr=0 means the lab's
 
@@ -70,8 +71,9 @@ def test_linear_model_is_the_softmax_lab():
     torch.manual_seed(777)
     linear = torch.nn.Linear(784, 10, bias=True)
     model = torch.nn.Sequential(torch.nn.Flatten(), linear)
-    lab = lab_losses(model, torch.optim.SGD(linear.parameters(), lr=0.1),
-                     sc.train_x, sc.train_y, 100, 32)
+    lab = lab_losses(
+        model, torch.optim.SGD(linear.parameters(), lr=0.1), sc.train_x, sc.train_y, 100, 32
+    )
     assert losses_of(runner) == lab
     assert lab[-1] < lab[0] / 2
 
@@ -97,17 +99,24 @@ def test_view_has_the_feature_maps_filters_probabilities_and_confusion():
     assert [m.shape for _, m in panels["conv1"]["images"]] == [(14, 14)] * 32
     assert [m.shape for _, m in panels["conv2"]["images"]] == [(7, 7)] * 64
     assert [m.shape for _, m in panels["filters"]["images"]] == [(3, 3)] * 32
-    (_, probs), = panels["probs"]["series"]
+    ((_, probs),) = panels["probs"]["series"]
     assert probs.shape == (10,) and probs.sum() == pytest.approx(1, abs=1e-5)
-    (_, confusion), = panels["confusion"]["matrices"]
+    ((_, confusion),) = panels["confusion"]["matrices"]
     assert confusion.shape == (10, 10) and confusion.sum() == 297  # the whole test set
     assert "images/s" in panels["throughput"]["text"]
     # The live `probe` param picks another test image.
     runner.set_param("probe", 3)
-    (title3, probe3), = runner.frame().panels["probe"]["images"]
+    ((title3, probe3),) = runner.frame().panels["probe"]["images"]
     assert title3.startswith("#3") and not np.array_equal(probe, probe3)
-    assert {p.key for p in runner.scenario.layout()} >= {"probe", "conv1", "conv2", "filters",
-                                                        "probs", "confusion", "throughput"}
+    assert {p.key for p in runner.scenario.layout()} >= {
+        "probe",
+        "conv1",
+        "conv2",
+        "filters",
+        "probs",
+        "confusion",
+        "throughput",
+    }
 
 
 def test_confusion_colours_show_the_mistakes_and_t_tests_mid_epoch():
@@ -116,7 +125,7 @@ def test_confusion_colours_show_the_mistakes_and_t_tests_mid_epoch():
     assert runner.frame().panels["confusion"]["matrices"] == []  # untested: "no data yet"
     runner.step(2)  # the end of epoch 1
     view = runner.frame().panels["confusion"]
-    (title, confusion), = view["matrices"]
+    ((title, confusion),) = view["matrices"]
     mistakes = confusion.sum() - np.trace(confusion)
     assert title == f"epoch 1: {mistakes} wrong"
     # Colours saturate at the largest mistake, not at the diagonal's hundreds.
@@ -125,7 +134,7 @@ def test_confusion_colours_show_the_mistakes_and_t_tests_mid_epoch():
     message = runner.press("t")
     assert runner.step_count == 7 and message.startswith("test accuracy ")
     assert message.endswith("after 7 batches")
-    (title, confusion), = runner.frame().panels["confusion"]["matrices"]
+    ((title, confusion),) = runner.frame().panels["confusion"]["matrices"]
     assert title.startswith("step 7: ")
     assert f"{confusion.trace() / 297:.2%}" in message
 
@@ -140,11 +149,14 @@ def test_runs_on_idx_files_from_data_dir(tmp_path):
     folder.mkdir(parents=True)
     rng = np.random.default_rng(0)
     for prefix, n in (("train", 200), ("t10k", 50)):
-        data.write_idx(folder / f"{prefix}-images-idx3-ubyte.gz",
-                       rng.integers(0, 256, (n, 28, 28), dtype=np.uint8))
+        data.write_idx(
+            folder / f"{prefix}-images-idx3-ubyte.gz",
+            rng.integers(0, 256, (n, 28, 28), dtype=np.uint8),
+        )
         data.write_idx(folder / f"{prefix}-labels-idx1-ubyte", np.arange(n, dtype=np.uint8) % 10)
-    runner = make_runner("mnist", dataset="fashion-mnist", data_dir=str(tmp_path), epochs=1,
-                         steps=2, advance=2)
+    runner = make_runner(
+        "mnist", dataset="fashion-mnist", data_dir=str(tmp_path), epochs=1, steps=2, advance=2
+    )
     assert runner.limit == 2 and runner.record()["test_accuracy"] is not None
     assert "Boot" in runner.frame().panels["probs"]["labels"][9]
 
@@ -169,14 +181,25 @@ def cli_error(capsys, *argv: str) -> str:
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
 def test_device_cuda_without_a_gpu_is_exit_2(capsys):
-    err = cli_error(capsys, "run", "mnist", "--headless", "--device", "cuda",
-                    "--set", "dataset=digits")
+    err = cli_error(
+        capsys, "run", "mnist", "--headless", "--device", "cuda", "--set", "dataset=digits"
+    )
     assert "CUDA is not available" in err
 
 
 def test_amp_needs_cuda(capsys):
-    err = cli_error(capsys, "run", "cnn", "--headless", "--device", "cpu",
-                    "--set", "dataset=digits", "--set", "amp=bf16")
+    err = cli_error(
+        capsys,
+        "run",
+        "cnn",
+        "--headless",
+        "--device",
+        "cpu",
+        "--set",
+        "dataset=digits",
+        "--set",
+        "amp=bf16",
+    )
     assert "amp=bf16 needs a CUDA device" in err
 
 

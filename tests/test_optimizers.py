@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 import torch
 from conftest import make_runner
-from dltui.scenarios.landscapes import LANDSCAPES, grid
 
 from dltui.cli import main
 from dltui.engine.runner import Runner
 from dltui.scenario.params import UsageError
+from dltui.scenarios.landscapes import LANDSCAPES, grid
 
 NAMES = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
 
@@ -25,8 +25,9 @@ def racer(run: Runner, name: str):
 # -- the update rules, written out by hand (COURSE.md §3 and the torch docs) ---------------
 GRADS = {
     "ravine": lambda p: np.array([0.05 * p[0], 10.0 * p[1]]),
-    "rosenbrock": lambda p: np.array([-2 * (1 - p[0]) - 400 * p[0] * (p[1] - p[0] ** 2),
-                                      200 * (p[1] - p[0] ** 2)]),
+    "rosenbrock": lambda p: np.array(
+        [-2 * (1 - p[0]) - 400 * p[0] * (p[1] - p[0] ** 2), 200 * (p[1] - p[0] ** 2)]
+    ),
 }
 
 
@@ -67,8 +68,7 @@ def test_first_positions_equal_hand_written_updates(landscape):
     for name in NAMES:
         r = racer(run, name)
         expected = hand(name, GRADS[landscape], ls.start, ls.lrs[name], 6)
-        np.testing.assert_allclose(r.path[: r.n], expected, rtol=1e-10, atol=1e-13,
-                                   err_msg=name)
+        np.testing.assert_allclose(r.path[: r.n], expected, rtol=1e-10, atol=1e-13, err_msg=name)
         assert run.record()[f"{name}/x"] == pytest.approx(expected[-1][0], rel=1e-10)
 
 
@@ -93,8 +93,9 @@ def test_landscape_gradient_matches_finite_differences(name):
         w = torch.tensor([x0, y0], dtype=torch.float64, requires_grad=True)
         ls(w[0], w[1]).backward()
         h = 1e-6
-        f = lambda a, b: ls(torch.tensor(a, dtype=torch.float64),
-                            torch.tensor(b, dtype=torch.float64)).item()
+        f = lambda a, b: ls(
+            torch.tensor(a, dtype=torch.float64), torch.tensor(b, dtype=torch.float64)
+        ).item()
         fd = [(f(x0 + h, y0) - f(x0 - h, y0)) / (2 * h), (f(x0, y0 + h) - f(x0, y0 - h)) / (2 * h)]
         np.testing.assert_allclose(w.grad.numpy(), fd, rtol=1e-5, atol=1e-5)
 
@@ -110,8 +111,10 @@ def test_declared_minima_are_minima(name):
         assert w.grad.norm().item() < 1e-8, label
         for angle in np.linspace(0, 2 * np.pi, 8, endpoint=False):
             dx, dy = 1e-3 * np.cos(angle), 1e-3 * np.sin(angle)
-            neighbour = ls(torch.tensor(mx + dx, dtype=torch.float64),
-                           torch.tensor(my + dy, dtype=torch.float64))
+            neighbour = ls(
+                torch.tensor(mx + dx, dtype=torch.float64),
+                torch.tensor(my + dy, dtype=torch.float64),
+            )
             assert value.item() <= neighbour.item(), label
 
 
@@ -186,16 +189,27 @@ def test_start_point_and_optimizer_subset():
     assert line.series == ("adam/loss", "sgd/loss")
     assert line.options == {"logy": True, "ema": 0.0}
     run.step(10)
-    assert set(run.record()) == {"step", "loss", "adam/loss", "adam/x", "adam/y",
-                                 "sgd/loss", "sgd/x", "sgd/y"}
+    assert set(run.record()) == {
+        "step",
+        "loss",
+        "adam/loss",
+        "adam/x",
+        "adam/y",
+        "sgd/loss",
+        "sgd/x",
+        "sgd/y",
+    }
 
 
-@pytest.mark.parametrize("assignment, message", [
-    ("optimizers=foo", "optimizers='foo' is not allowed; choose from: sgd, momentum"),
-    ("start=1", "start needs 2 comma-separated numbers, got '1'"),
-    ("landscape=moon", "landscape='moon' is not allowed; choose one of: ravine"),
-    ("lr.adam=-1", "lr.adam=-1.0 is out of range"),
-])
+@pytest.mark.parametrize(
+    "assignment, message",
+    [
+        ("optimizers=foo", "optimizers='foo' is not allowed; choose from: sgd, momentum"),
+        ("start=1", "start needs 2 comma-separated numbers, got '1'"),
+        ("landscape=moon", "landscape='moon' is not allowed; choose one of: ravine"),
+        ("lr.adam=-1", "lr.adam=-1.0 is out of range"),
+    ],
+)
 def test_bad_values_give_clear_errors(assignment, message, capsys):
     assert main(["run", "optimizers", "--headless", "--set", assignment]) == 2
     err = capsys.readouterr().err

@@ -52,8 +52,11 @@ def losses_of(runner: Runner) -> list[float]:
 def test_xor_mlp_equals_the_lab_and_solves_xor():
     runner = make_runner("xor", steps=10001)  # the lab's full run, every loss bit for bit
     assert losses_of(runner) == lab_losses(10001, hidden=True)
-    assert runner.record() == {"step": 10001, "loss": pytest.approx(0.0012345, rel=1e-4),
-                               "accuracy": 1.0}
+    assert runner.record() == {
+        "step": 10001,
+        "loss": pytest.approx(0.0012345, rel=1e-4),
+        "accuracy": 1.0,
+    }
 
 
 def test_single_layer_xor_equals_the_lab_and_is_stuck_at_ln2():
@@ -73,8 +76,11 @@ def test_linearly_separable_gates_are_learned(gate):
 
 def test_wide_deep_variant_and_other_activations_learn_xor():
     # The wide-deep sigmoid net needs ~5200 steps; tanh and ReLU hidden layers far fewer.
-    for values, steps in (({"hidden": 10, "depth": 3}, 6000), ({"activation": "tanh"}, 500),
-                          ({"activation": "relu", "hidden": 4}, 500)):
+    for values, steps in (
+        ({"hidden": 10, "depth": 3}, 6000),
+        ({"activation": "tanh"}, 500),
+        ({"activation": "relu", "hidden": 4}, 500),
+    ):
         runner = make_runner("xor", steps=steps, advance=steps, **values)
         assert runner.record()["accuracy"] == 1.0, values
 

@@ -17,7 +17,6 @@ import pytest
 from rich.console import Console
 from rich.text import Text
 
-from dltui.scenario.panels import KINDS
 from dltui.render import RENDERERS, render
 from dltui.render.bars import render_bars
 from dltui.render.colors import BOUNDARY, CLASS_COLORS, SERIES
@@ -28,6 +27,7 @@ from dltui.render.images import render_images
 from dltui.render.line import render_line
 from dltui.render.table import render_table
 from dltui.render.text import render_text
+from dltui.scenario.panels import KINDS
 
 CONSOLE = Console(file=io.StringIO(), width=200)
 RNG = np.random.default_rng(0)
@@ -290,8 +290,9 @@ def test_heatmap_vmax_keeps_small_entries_visible_beside_huge_ones() -> None:
     def bg_of(data: dict) -> dict[str, object]:
         row0, row1 = cell_styles(render_heatmap(data, 40, 6))[1:3]
         first = {"1000": ("1", row0), "3": ("3", row0), "0": ("0", row1)}
-        return {k: next(style.bgcolor for ch, style in row if ch == c)
-                for k, (c, row) in first.items()}
+        return {
+            k: next(style.bgcolor for ch, style in row if ch == c) for k, (c, row) in first.items()
+        }
 
     plain, clipped = bg_of({"matrices": [("C", m)]}), bg_of({"matrices": [("C", m)], "vmax": 3})
     assert plain["3"] != plain["1000"] and plain["3"] == plain["0"]  # 3/1000 rounds to grey

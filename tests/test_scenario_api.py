@@ -17,13 +17,15 @@ from dltui.ui.app import DltuiApp
 from dltui.ui.link import InlineLink
 from dltui.ui.panel import PanelWidget
 
-HEADER = '''
+HEADER = """
 import torch
 from dltui.scenario import Panel, Param, Scenario, to_numpy
-'''
+"""
 
 # One neuron on OR; the pieces under test are swapped in with str.replace.
-GATE = HEADER + '''
+GATE = (
+    HEADER
+    + """
 class Gate(Scenario):
     name, title = "gate", "OR"
     steps = 40
@@ -53,7 +55,8 @@ class Gate(Scenario):
             z = self.model(xy).reshape(5, 5)
         return {"boundary": {"x": g.numpy(), "y": g.numpy(), "z": to_numpy(z),
                              "points": self.x.numpy(), "labels": self.y.reshape(-1).numpy()}}
-'''
+"""
+)
 
 
 def write(tmp_path, source: str) -> str:
@@ -85,8 +88,10 @@ def test_an_optimizer_under_any_name_gets_the_live_lr_and_the_header_shows_it(tm
 
 def test_the_header_shows_the_lr_the_optimizer_really_has(tmp_path):
     # on_param overridden and the lr forgotten: the frame says what training really uses.
-    source = GATE.replace("    def view(self):", "    def on_param(self, name, value):\n"
-                          "        pass\n\n    def view(self):")
+    source = GATE.replace(
+        "    def view(self):",
+        "    def on_param(self, name, value):\n        pass\n\n    def view(self):",
+    )
     ctl = build_controller(RunSpec(write(tmp_path, source), device="cpu", paused=True))
     ctl.handle(ScaleParam("lr", 2))
     frame = ctl.frame()
@@ -111,38 +116,50 @@ def test_an_unknown_field_in_panel_data_is_one_line(tmp_path, capsys):
 
 def test_a_screenshot_of_a_broken_panel_exits_2_with_the_line(tmp_path, capsys):
     path = write(tmp_path, GATE.replace('return {"boundary":', 'return {"boundry":'))
-    code, _, err = run_cli(capsys, "run", path, "--screenshot", str(tmp_path / "x.svg"),
-                           "--steps", "3")
+    code, _, err = run_cli(
+        capsys, "run", path, "--screenshot", str(tmp_path / "x.svg"), "--steps", "3"
+    )
     assert code == 2 and "wants its data under key 'boundary'" in err
     assert not (tmp_path / "x.svg").exists()
 
 
 async def test_the_live_ui_shows_the_mistake_on_the_panel(tmp_path):
     path = write(tmp_path, GATE.replace('"labels":', '"lables":'))
-    app = DltuiApp(InlineLink(RunSpec(path, device="cpu", steps=3, paused=True)),
-                   run_to_limit=True)
+    app = DltuiApp(InlineLink(RunSpec(path, device="cpu", steps=3, paused=True)), run_to_limit=True)
     async with app.run_test(size=(120, 40)) as pilot:
         while app.frame is None or app.frame.step < 3:
             await pilot.pause(0.05)
         await pilot.pause()
         field = next(p for p in app.query(PanelWidget) if p.kind == "field2d")
-        assert "unknown field 'lables' in view()['boundary']" in " ".join(field.render().plain.split())
+        assert "unknown field 'lables' in view()['boundary']" in " ".join(
+            field.render().plain.split()
+        )
         assert app.frame.metrics["loss"] > 0  # the rest of the run goes on
 
 
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        (('"accuracy": ((out', '"acc": ((out'),
-         "Gate.step() returned 'acc', which records does not declare (records: loss, accuracy)"),
-        (('        return {"loss"', '        return [loss.detach()]\n        return {"loss"'),
-         "Gate.step() must return a dict of metrics"),
-        (('Panel("line", "Loss", "loss")', 'Panel("line", "Loss", "lsos")'),
-         "line panel 'Loss' plots 'lsos', which records does not declare"),
-        (('        return {"boundary":', '        return None\n        return {"boundary":'),
-         "view() must return a dict of panel key -> data, got NoneType"),
-        (('        return {"boundary":', '        return [1]\n        return {"boundary":'),
-         "view() must return a dict of panel key -> data, got list"),
+        (
+            ('"accuracy": ((out', '"acc": ((out'),
+            "Gate.step() returned 'acc', which records does not declare (records: loss, accuracy)",
+        ),
+        (
+            ('        return {"loss"', '        return [loss.detach()]\n        return {"loss"'),
+            "Gate.step() must return a dict of metrics",
+        ),
+        (
+            ('Panel("line", "Loss", "loss")', 'Panel("line", "Loss", "lsos")'),
+            "line panel 'Loss' plots 'lsos', which records does not declare",
+        ),
+        (
+            ('        return {"boundary":', '        return None\n        return {"boundary":'),
+            "view() must return a dict of panel key -> data, got NoneType",
+        ),
+        (
+            ('        return {"boundary":', '        return [1]\n        return {"boundary":'),
+            "view() must return a dict of panel key -> data, got list",
+        ),
     ],
 )
 def test_records_and_line_panels_are_checked(tmp_path, capsys, change, expected):
@@ -166,10 +183,11 @@ def test_a_lazy_metric_is_computed_only_when_captured_and_equals_the_eager_one(t
     lazy = GATE.replace(
         '"accuracy": ((out > 0.5) == (self.y > 0.5)).float().mean()}',
         '"accuracy": lambda: self.count(out)}\n\n'
-        '    calls = 0\n\n'
-        '    def count(self, out):\n'
-        '        type(self).calls += 1\n'
-        '        return ((out > 0.5) == (self.y > 0.5)).float().mean()')
+        "    calls = 0\n\n"
+        "    def count(self, out):\n"
+        "        type(self).calls += 1\n"
+        "        return ((out > 0.5) == (self.y > 0.5)).float().mean()",
+    )
     eager_path = write(tmp_path, GATE)
     eager_ctl = build_controller(RunSpec(eager_path, device="cpu", paused=True))
     lazy_dir = tmp_path / "lazy"
@@ -189,9 +207,11 @@ def test_a_lazy_metric_is_computed_only_when_captured_and_equals_the_eager_one(t
 def test_dltui_list_and_a_mistyped_name_import_no_torch():
     import subprocess
 
-    code = ("import sys\nfrom dltui.cli import main\nmain(['list'])\n"
-            "assert main(['run', 'xorr']) == 2\nassert 'torch' not in sys.modules, 'torch'\n")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    code = (
+        "import sys\nfrom dltui.cli import main\nmain(['list'])\n"
+        "assert main(['run', 'xorr']) == 2\nassert 'torch' not in sys.modules, 'torch'\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     assert "xor" in done.stdout and "Did you mean xor" in done.stderr
 
@@ -199,18 +219,33 @@ def test_dltui_list_and_a_mistyped_name_import_no_torch():
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        (('        out = self.model(self.x)\n', '        out = self.model(self.x) / 0 + self.oops\n'),
-         "AttributeError: 'Gate' object has no attribute 'oops' (at my_scenario.py:"),
-        (('return {"loss": loss.detach(),', 'return {"loss": torch.ones(3),'),
-         "Gate.step() at step 1: 'loss' must be one real number; it is a tensor of shape (3,)"),
-        (('return {"loss": loss.detach(),', 'return {"loss": 10 ** 400,'),
-         "Gate.step() at step 1: 'loss' must be one real number; it is 1000"),
-        (('return {"loss": loss.detach(),', 'return {"loss": 1j,'),
-         "'loss' must be one real number; it is 1j"),
-        (('        out = self.model(self.x)\n', '        raise SystemExit(3)\n'),
-         "Gate.step() called sys.exit(3)"),
-        (('    params = (Param(', '    params = ("notaparam", Param('),
-         "Gate.params must be a tuple of Param(...) declarations; item 0 is 'notaparam'"),
+        (
+            (
+                "        out = self.model(self.x)\n",
+                "        out = self.model(self.x) / 0 + self.oops\n",
+            ),
+            "AttributeError: 'Gate' object has no attribute 'oops' (at my_scenario.py:",
+        ),
+        (
+            ('return {"loss": loss.detach(),', 'return {"loss": torch.ones(3),'),
+            "Gate.step() at step 1: 'loss' must be one real number; it is a tensor of shape (3,)",
+        ),
+        (
+            ('return {"loss": loss.detach(),', 'return {"loss": 10 ** 400,'),
+            "Gate.step() at step 1: 'loss' must be one real number; it is 1000",
+        ),
+        (
+            ('return {"loss": loss.detach(),', 'return {"loss": 1j,'),
+            "'loss' must be one real number; it is 1j",
+        ),
+        (
+            ("        out = self.model(self.x)\n", "        raise SystemExit(3)\n"),
+            "Gate.step() called sys.exit(3)",
+        ),
+        (
+            ("    params = (Param(", '    params = ("notaparam", Param('),
+            "Gate.params must be a tuple of Param(...) declarations; item 0 is 'notaparam'",
+        ),
     ],
 )
 def test_a_failing_scenario_says_where_in_its_own_code(tmp_path, capsys, change, expected):
@@ -223,8 +258,9 @@ def test_a_failing_scenario_says_where_in_its_own_code(tmp_path, capsys, change,
 
 
 async def test_in_the_ui_a_failing_step_is_one_line_r_restarts_and_q_quits(tmp_path):
-    source = GATE.replace("        out = self.model(self.x)\n",
-                          "        out = self.model(self.x)\n        1 / 0\n")
+    source = GATE.replace(
+        "        out = self.model(self.x)\n", "        out = self.model(self.x)\n        1 / 0\n"
+    )
     link = InlineLink(RunSpec(write(tmp_path, source), device="cpu", paused=True))
     app = DltuiApp(link)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -232,8 +268,9 @@ async def test_in_the_ui_a_failing_step_is_one_line_r_restarts_and_q_quits(tmp_p
         await pilot.press("n")
         await pilot.pause(0.2)
         message = str(app.query_one("#message").render())
-        assert "The engine stopped (ZeroDivisionError: division by zero (at my_scenario.py:" \
-            in message
+        assert (
+            "The engine stopped (ZeroDivisionError: division by zero (at my_scenario.py:" in message
+        )
         app.pump()
         app.pump()
         await pilot.press("r")

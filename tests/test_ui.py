@@ -106,7 +106,7 @@ def test_and_snapshot(snap_scenario):
     assert snap_scenario("and", 500)
 
 
-KEYED = '''
+KEYED = """
 import torch
 from dltui.scenario.params import Param
 from dltui.scenario import Scenario
@@ -129,7 +129,7 @@ class Keyed(Scenario):
 
     def step(self):
         return {"loss": torch.tensor(1.0)}
-'''
+"""
 
 
 async def test_scenario_keys_take_precedence(tmp_path):

@@ -15,10 +15,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 from conftest import make_runner, records_of
-from dltui.scenarios.vanishing import DATA_SEED, N_TRAIN, parse_compare, spirals
 
 from dltui.registry import load
 from dltui.scenario.params import Params, UsageError
+from dltui.scenarios.vanishing import DATA_SEED, N_TRAIN, parse_compare, spirals
 
 Vanishing = load("vanishing")
 
@@ -46,7 +46,7 @@ def lab_losses(steps: int, seed: int = 777) -> list[float]:
     while len(losses) < steps:
         order = torch.randperm(N_TRAIN, generator=batches)
         for start in range(0, N_TRAIN - 31, 32):
-            idx = order[start:start + 32]
+            idx = order[start : start + 32]
             loss = F.binary_cross_entropy_with_logits(model(x[idx]).squeeze(1), y[idx])
             optimizer.zero_grad()
             loss.backward()
@@ -93,11 +93,16 @@ def test_relu_with_kaiming_init_learns_the_spirals():
 def test_compared_net_is_the_run_it_would_be_on_its_own():
     both, alone, first = (
         make_runner("vanishing", *sets, steps=60, advance=60).record()
-        for sets in (("compare=activation=relu+init=kaiming",), ("activation=relu", "init=kaiming"),
-                     ()))
+        for sets in (
+            ("compare=activation=relu+init=kaiming",),
+            ("activation=relu", "init=kaiming"),
+            (),
+        )
+    )
     assert {k: v for k, v in both.items() if not k.startswith("cmp/")} == first
     assert {k.removeprefix("cmp/"): v for k, v in both.items() if k.startswith("cmp/")} == {
-        k: v for k, v in alone.items() if k != "step"}
+        k: v for k, v in alone.items() if k != "step"
+    }
 
 
 def test_compare_syntax_and_clear_errors():
@@ -105,7 +110,10 @@ def test_compare_syntax_and_clear_errors():
     assert parse_compare("relu+kaiming", p) == {"activation": "relu", "init": "kaiming"}
     assert parse_compare("bn", p) == {"batchnorm": True}
     assert parse_compare("activation=tanh + depth=3 + lr=0.5", p) == {
-        "activation": "tanh", "depth": 3, "lr": 0.5}
+        "activation": "tanh",
+        "depth": 3,
+        "lr": 0.5,
+    }
     assert parse_compare("", p) == {}
     with pytest.raises(UsageError, match="cannot change 'batch'"):
         p.set_text("compare=batch=8")
@@ -119,9 +127,23 @@ def test_compare_syntax_and_clear_errors():
 
 def test_bad_compare_on_the_command_line_is_one_line_and_exit_2():
     proc = subprocess.run(
-        [sys.executable, "-m", "dltui", "run", "vanishing", "--headless", "--steps", "1",
-         "--set", "compare=depth=0"], check=False, capture_output=True, text=True,
-        timeout=120)
+        [
+            sys.executable,
+            "-m",
+            "dltui",
+            "run",
+            "vanishing",
+            "--headless",
+            "--steps",
+            "1",
+            "--set",
+            "compare=depth=0",
+        ],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [proc.stderr.strip()]
     assert "depth=0 is out of range" in proc.stderr

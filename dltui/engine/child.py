@@ -37,7 +37,7 @@ def main(conn: Connection, spec: RunSpec) -> None:
             serve(conn, ctl, outbox)
     except (EOFError, BrokenPipeError, KeyboardInterrupt):
         return  # the UI went away
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - any failure becomes the UI's Crash message
         outbox.put(Crash(describe_failure(exc)))
     finally:
         outbox.close()
@@ -49,8 +49,9 @@ class Outbox:
 
     def __init__(self, conn: Connection):
         self._queue: queue.SimpleQueue[Message | None] = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._send_all, args=(conn,), daemon=True,
-                                        name="dltui-engine-sender")
+        self._thread = threading.Thread(
+            target=self._send_all, args=(conn,), daemon=True, name="dltui-engine-sender"
+        )
         self._thread.start()
 
     def _send_all(self, conn: Connection) -> None:

@@ -10,6 +10,7 @@ what to show.
 from __future__ import annotations
 
 import time
+
 from dltui.engine.runner import Runner, device_label
 from dltui.protocol import (
     Command,
@@ -37,7 +38,20 @@ from dltui.scenario.base import describe_failure
 from dltui.scenario.params import Params, UsageError
 
 SPEEDS: tuple[float | None, ...] = (
-    1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, None,
+    1,
+    2,
+    5,
+    10,
+    20,
+    50,
+    100,
+    200,
+    500,
+    1000,
+    2000,
+    5000,
+    10000,
+    None,
 )
 
 
@@ -194,6 +208,6 @@ def start(spec: RunSpec) -> tuple[Controller | None, Message]:
         ctl = build_controller(spec)
     except UsageError as exc:
         return None, Error(str(exc))
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - a failing setup() is the UI's Crash message
         return None, Crash(describe_failure(exc))
     return ctl, Hello(run_info(ctl))

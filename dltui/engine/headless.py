@@ -41,8 +41,7 @@ def run_headless(
         except OSError as exc:
             raise UsageError(f"--jsonl {jsonl}: cannot write it ({exc.strerror})") from None
     name = runner.cls.name or runner.cls.__name__
-    print(f"dltui: {name} on {runner.device}, {runner.limit} steps, seed {runner.seed}",
-          file=err)
+    print(f"dltui: {name} on {runner.device}, {runner.limit} steps, seed {runner.seed}", file=err)
     last_progress = time.perf_counter()
     try:
         runner.step(1)
@@ -79,7 +78,9 @@ def _write(sink: IO[str], line: str, path: str | None, step: int) -> None:
     except BrokenPipeError:
         raise  # the reader went away (`| head`): the CLI stops quietly
     except OSError as exc:
-        raise UsageError(f"--jsonl {path}: writing failed at step {step} ({exc.strerror})") from None
+        raise UsageError(
+            f"--jsonl {path}: writing failed at step {step} ({exc.strerror})"
+        ) from None
 
 
 def _close(sink: IO[str], path: str | None, step: int) -> None:
@@ -88,4 +89,6 @@ def _close(sink: IO[str], path: str | None, step: int) -> None:
     try:
         sink.close()  # a full disk shows here, when the last records are flushed
     except OSError as exc:
-        raise UsageError(f"--jsonl {path}: writing failed at step {step} ({exc.strerror})") from None
+        raise UsageError(
+            f"--jsonl {path}: writing failed at step {step} ({exc.strerror})"
+        ) from None

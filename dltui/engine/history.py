@@ -32,9 +32,11 @@ class Series:
         half = self.n // 2
         old_steps = self.steps[1:half:2].copy()
         with np.errstate(invalid="ignore"):
-            old_values = np.nanmean(
-                np.stack([self.values[0:half:2], self.values[1:half:2]]), axis=0
-            ) if half else self.values[:0]
+            old_values = (
+                np.nanmean(np.stack([self.values[0:half:2], self.values[1:half:2]]), axis=0)
+                if half
+                else self.values[:0]
+            )
         k = len(old_steps)
         rest = self.n - half
         self.steps[:k] = old_steps

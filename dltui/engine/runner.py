@@ -57,12 +57,11 @@ def resolve_device(spec: str, prefers_gpu: bool = False) -> torch.device:
                 "no usable NVIDIA GPU); use --device cpu or --device auto"
             )
         index = spec.partition(":")[2]
-        if index:
-            if not index.isdigit() or int(index) >= torch.cuda.device_count():
-                raise UsageError(
-                    f"--device {spec}: no such GPU; this machine has "
-                    f"{torch.cuda.device_count()} (cuda:0 to cuda:{torch.cuda.device_count() - 1})"
-                )
+        if index and (not index.isdigit() or int(index) >= torch.cuda.device_count()):
+            raise UsageError(
+                f"--device {spec}: no such GPU; this machine has "
+                f"{torch.cuda.device_count()} (cuda:0 to cuda:{torch.cuda.device_count() - 1})"
+            )
         return torch.device(spec)
     if spec == "mps":
         if not mps_ok:
@@ -97,9 +96,7 @@ class Runner:
         self.params = params if params is not None else Params(cls.params)
         self.seed = cls.seed if seed is None else seed
         self.device = (
-            device
-            if isinstance(device, torch.device)
-            else resolve_device(device, cls.prefers_gpu)
+            device if isinstance(device, torch.device) else resolve_device(device, cls.prefers_gpu)
         )
         self.history_capacity = history_capacity
         self.sync_every = sync_every or (1 if self.device.type == "cpu" else SYNC_EVERY)
@@ -138,7 +135,8 @@ class Runner:
             if bad := self.cls.undeclared(panel.series):
                 raise ScenarioError(
                     f"{self.cls.__name__}: line panel {panel.title!r} plots {bad[0]!r}, which "
-                    f"records does not declare (records: {', '.join(self.cls.records)})")
+                    f"records does not declare (records: {', '.join(self.cls.records)})"
+                )
 
     @property
     def limit(self) -> int:
@@ -160,8 +158,9 @@ class Runner:
             try:
                 metrics = self.scenario.step()
             except SystemExit as exc:  # sys.exit() in a scenario must not end dltui silently
-                raise ScenarioError(f"{self.cls.__name__}.step() called sys.exit({exc.code!r})"
-                                    ) from None
+                raise ScenarioError(
+                    f"{self.cls.__name__}.step() called sys.exit({exc.code!r})"
+                ) from None
             self.step_count += 1
             taken += 1
             if not self._records_checked:
@@ -175,11 +174,15 @@ class Runner:
         """Once a run: step() returns a dict whose keys `records` declares."""
         name = self.cls.__name__
         if not isinstance(metrics, dict):
-            raise ScenarioError(f"{name}.step() must return a dict of metrics, e.g. "
-                                f"{{'loss': loss.detach()}}; it returned {type(metrics).__name__}")
+            raise ScenarioError(
+                f"{name}.step() must return a dict of metrics, e.g. "
+                f"{{'loss': loss.detach()}}; it returned {type(metrics).__name__}"
+            )
         if bad := self.cls.undeclared(metrics):
-            raise ScenarioError(f"{name}.step() returned {bad[0]!r}, which records does not "
-                                f"declare (records: {', '.join(self.cls.records)})")
+            raise ScenarioError(
+                f"{name}.step() returned {bad[0]!r}, which records does not "
+                f"declare (records: {', '.join(self.cls.records)})"
+            )
         self._records_checked = True
         self._has_lazy = any(callable(v) for v in metrics.values())
         self._order = list(metrics)  # records list keys as step() does, deferred ones too
@@ -212,11 +215,14 @@ class Runner:
         tensors = [v for _, m in pending for v in m.values() if isinstance(v, torch.Tensor)]
         flat = iter(
             torch.stack([t.detach().reshape(()).to(dtype) for t in tensors]).cpu().tolist()
-            if tensors else ()
+            if tensors
+            else ()
         )
         return [
-            (step, {k: next(flat) if isinstance(v, torch.Tensor) else float(v)
-                    for k, v in m.items()})
+            (
+                step,
+                {k: next(flat) if isinstance(v, torch.Tensor) else float(v) for k, v in m.items()},
+            )
             for step, m in pending
         ]
 
@@ -229,10 +235,15 @@ class Runner:
                         raise ValueError
                     float(value)
                 except (TypeError, ValueError, RuntimeError, OverflowError):
-                    shown = (f"a tensor of shape {tuple(value.shape)}"
-                             if isinstance(value, torch.Tensor) else repr(value)[:40])
-                    return ScenarioError(f"{self.cls.__name__}.step() at step {step}: {key!r} "
-                                         f"must be one real number; it is {shown}")
+                    shown = (
+                        f"a tensor of shape {tuple(value.shape)}"
+                        if isinstance(value, torch.Tensor)
+                        else repr(value)[:40]
+                    )
+                    return ScenarioError(
+                        f"{self.cls.__name__}.step() at step {step}: {key!r} "
+                        f"must be one real number; it is {shown}"
+                    )
         return ScenarioError(f"{self.cls.__name__}.step() returned a metric that is not a number")
 
     def _defer(self, metrics: dict[str, Any]) -> dict[str, Any]:
@@ -310,8 +321,10 @@ class Runner:
             return f"{target} = {self.params.declared(target).format(value)}"
         action = getattr(self.scenario, f"action_{target}", None)
         if action is None:
-            raise UsageError(f"key {key!r} names {target!r}, which is neither a param nor an "
-                             f"action_{target}() method of {self.cls.__name__}")
+            raise UsageError(
+                f"key {key!r} names {target!r}, which is neither a param nor an "
+                f"action_{target}() method of {self.cls.__name__}"
+            )
         self._view_due = 0.0
         return str(action())
 
@@ -345,8 +358,10 @@ class Runner:
             limit=self.limit,
             status=status,
             metrics=dict(self.last),
-            panels={**self._view(reuse=status == "running" and speed is None),
-                    **self._line_data(events)},
+            panels={
+                **self._view(reuse=status == "running" and speed is None),
+                **self._line_data(events),
+            },
             view_id=self._view_id,
             params=self.params.as_dict(),
             lr=self.optimizer_lr(),

@@ -61,7 +61,7 @@ def render(
     width, height = max(0, int(width)), max(0, int(height))
     try:
         return fn(data if isinstance(data, dict) else {}, width, height, **(options or {}))
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - bad data must not take the UI down
         return fit(
             Text(f"{kind}: cannot draw: {type(exc).__name__}: {exc}", style="red"), width, height
         )

@@ -11,6 +11,7 @@ axes get the numbers as text.
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -49,7 +50,7 @@ def clip_segment(p: np.ndarray, q: np.ndarray, box: tuple) -> tuple | None:
 def _chains(points: np.ndarray, box: tuple) -> list[np.ndarray]:
     """The polyline through `points` clipped to box, as runs of connected points."""
     chains: list[list[np.ndarray]] = []
-    for p, q in zip(points[:-1], points[1:]):
+    for p, q in pairwise(points):
         seg = clip_segment(p, q, box)
         if seg is None:
             continue

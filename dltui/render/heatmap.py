@@ -155,8 +155,10 @@ def render_heatmap(data: dict[str, Any], width: int, height: int, **_: Any) -> T
         tops = np.cumsum([0] + [h + 1 for h in stacked])
         slots = [(int(t), 0, width, h) for t, h in zip(tops, stacked)]
     else:
-        slots = [((k // ncols) * (th + 1), (k % ncols) * (tw + GAP), tw, th)
-                 for k in range(min(len(mats), ncols * nrows))]
+        slots = [
+            ((k // ncols) * (th + 1), (k % ncols) * (tw + GAP), tw, th)
+            for k in range(min(len(mats), ncols * nrows))
+        ]
     cv = Canvas(width, height, DIVERGING)
     clip = data.get("vmax")
     for (title, m), (top, left, tw, th) in zip(mats, slots):

@@ -139,9 +139,7 @@ def render_images(
     shown = shown if scale > 0 else 0
     tiles = _tiles([m for _, m in maps[:shown]], box_h, box_w)
     pix = np.full((2 * height, width), -1, dtype=np.int32)
-    places = [
-        ((k // ncols) * pitch, (k % ncols) * (tw + GAP)) for k in range(shown)
-    ]
+    places = [((k // ncols) * pitch, (k % ncols) * (tw + GAP)) for k in range(shown)]
     for (top, left), tile in zip(places, tiles):
         r0 = 2 * (top + with_titles)
         h, w = pix[r0 : r0 + tile.shape[0], left : left + tile.shape[1]].shape

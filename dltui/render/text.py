@@ -72,7 +72,7 @@ def render_text(
         lines.extend(_wrap_line(line, width) if wrap and width > 1 else [line])
         if len(lines) > height:
             break
-    if len(lines) > height and height > 0:
+    if len(lines) > height > 0:
         lines = lines[: height - 1] + [Text("…", style=DIM_STYLE)]
     return fit(Text("\n").join(lines), width, height)
 

@@ -13,4 +13,13 @@ from dltui.scenario.base import Scenario, ScenarioError, key_label, to_numpy
 from dltui.scenario.panels import Panel
 from dltui.scenario.params import Param, Params, UsageError
 
-__all__ = ["Panel", "Param", "Params", "Scenario", "ScenarioError", "UsageError", "key_label", "to_numpy"]
+__all__ = [
+    "Panel",
+    "Param",
+    "Params",
+    "Scenario",
+    "ScenarioError",
+    "UsageError",
+    "key_label",
+    "to_numpy",
+]

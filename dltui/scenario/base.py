@@ -72,10 +72,14 @@ def describe_failure(exc: BaseException) -> str:
         return str(exc)
     ours = Path(__file__).resolve().parents[1]  # the dltui package
     scenarios = ours / "scenarios"
-    library = {Path(p).resolve() for k, p in sysconfig.get_paths().items()
-               if k in ("stdlib", "platstdlib", "purelib", "platlib")}
+    library = {
+        Path(p).resolve()
+        for k, p in sysconfig.get_paths().items()
+        if k in ("stdlib", "platstdlib", "purelib", "platlib")
+    }
     frames = [
-        f for f in traceback.extract_tb(exc.__traceback__)
+        f
+        for f in traceback.extract_tb(exc.__traceback__)
         if (path := Path(f.filename).resolve()).is_relative_to(scenarios)
         or not (path.is_relative_to(ours) or any(path.is_relative_to(lib) for lib in library))
     ]
@@ -172,9 +176,14 @@ class Scenario:
     def undeclared(cls, keys: Iterable[str]) -> list[str]:
         """The keys that `records` does not declare."""
         patterns = [
-            re.compile("".join(".+" if part.startswith("<") else re.escape(part)
-                               for part in re.split(r"(<[^>]*>)", key)))
-            for entry in cls.records for key in entry.split(", ")
+            re.compile(
+                "".join(
+                    ".+" if part.startswith("<") else re.escape(part)
+                    for part in re.split(r"(<[^>]*>)", key)
+                )
+            )
+            for entry in cls.records
+            for key in entry.split(", ")
         ]
         return [k for k in keys if not any(p.fullmatch(k) for p in patterns)]
 

@@ -29,9 +29,10 @@ import struct
 import sys
 import tempfile
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Callable
+from typing import IO, Any
 
 import numpy as np
 
@@ -56,38 +57,68 @@ class Dataset:
     """MD5s of the uncompressed files, as torchvision's `raw/` folder and other copies hold them."""
 
 
-FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
-         "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+FILES = (
+    "train-images-idx3-ubyte",
+    "train-labels-idx1-ubyte",
+    "t10k-images-idx3-ubyte",
+    "t10k-labels-idx1-ubyte",
+)
 
 DATASETS: dict[str, Dataset] = {
     "mnist": Dataset(
-        "mnist", "MNIST", "MNIST",
-        ("https://ossci-datasets.s3.amazonaws.com/mnist/",
-         "https://storage.googleapis.com/cvdf-datasets/mnist/"),
-        {"train-images-idx3-ubyte.gz": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
-         "train-labels-idx1-ubyte.gz": "d53e105ee54ea40749a09fcbcd1e9432",
-         "t10k-images-idx3-ubyte.gz": "9fb629c4189551a2d022fa330f9573f3",
-         "t10k-labels-idx1-ubyte.gz": "ec29112dd5afa0611ce80d1b7f02629c"},
+        "mnist",
+        "MNIST",
+        "MNIST",
+        (
+            "https://ossci-datasets.s3.amazonaws.com/mnist/",
+            "https://storage.googleapis.com/cvdf-datasets/mnist/",
+        ),
+        {
+            "train-images-idx3-ubyte.gz": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
+            "train-labels-idx1-ubyte.gz": "d53e105ee54ea40749a09fcbcd1e9432",
+            "t10k-images-idx3-ubyte.gz": "9fb629c4189551a2d022fa330f9573f3",
+            "t10k-labels-idx1-ubyte.gz": "ec29112dd5afa0611ce80d1b7f02629c",
+        },
         tuple("0123456789"),
-        {"train-images-idx3-ubyte": "6bbc9ace898e44ae57da46a324031adb",
-         "train-labels-idx1-ubyte": "a25bea736e30d166cdddb491f175f624",
-         "t10k-images-idx3-ubyte": "2646ac647ad5339dbf082846283269ea",
-         "t10k-labels-idx1-ubyte": "27ae3e4e09519cfbb04c329615203637"},
+        {
+            "train-images-idx3-ubyte": "6bbc9ace898e44ae57da46a324031adb",
+            "train-labels-idx1-ubyte": "a25bea736e30d166cdddb491f175f624",
+            "t10k-images-idx3-ubyte": "2646ac647ad5339dbf082846283269ea",
+            "t10k-labels-idx1-ubyte": "27ae3e4e09519cfbb04c329615203637",
+        },
     ),
     "fashion-mnist": Dataset(
-        "fashion-mnist", "Fashion-MNIST", "FashionMNIST",
-        ("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
-         "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/"),
-        {"train-images-idx3-ubyte.gz": "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
-         "train-labels-idx1-ubyte.gz": "25c81989df183df01b3e8a0aad5dffbe",
-         "t10k-images-idx3-ubyte.gz": "bef4ecab320f06d8554ea6380940ec79",
-         "t10k-labels-idx1-ubyte.gz": "bb300cfdad3c16e7a12a480ee83cd310"},
-        ("T-shirt", "Trouser", "Pullover", "Dress", "Coat",
-         "Sandal", "Shirt", "Sneaker", "Bag", "Boot"),
-        {"train-images-idx3-ubyte": "f4a8712d7a061bf5bd6d2ca38dc4d50a",
-         "train-labels-idx1-ubyte": "9018921c3c673c538a1fc5bad174d6f9",
-         "t10k-images-idx3-ubyte": "8181f5470baa50b63fa0f6fddb340f0a",
-         "t10k-labels-idx1-ubyte": "15d484375f8d13e6eb1aabb0c3f46965"},
+        "fashion-mnist",
+        "Fashion-MNIST",
+        "FashionMNIST",
+        (
+            "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+            "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/",
+        ),
+        {
+            "train-images-idx3-ubyte.gz": "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
+            "train-labels-idx1-ubyte.gz": "25c81989df183df01b3e8a0aad5dffbe",
+            "t10k-images-idx3-ubyte.gz": "bef4ecab320f06d8554ea6380940ec79",
+            "t10k-labels-idx1-ubyte.gz": "bb300cfdad3c16e7a12a480ee83cd310",
+        },
+        (
+            "T-shirt",
+            "Trouser",
+            "Pullover",
+            "Dress",
+            "Coat",
+            "Sandal",
+            "Shirt",
+            "Sneaker",
+            "Bag",
+            "Boot",
+        ),
+        {
+            "train-images-idx3-ubyte": "f4a8712d7a061bf5bd6d2ca38dc4d50a",
+            "train-labels-idx1-ubyte": "9018921c3c673c538a1fc5bad174d6f9",
+            "t10k-images-idx3-ubyte": "8181f5470baa50b63fa0f6fddb340f0a",
+            "t10k-labels-idx1-ubyte": "15d484375f8d13e6eb1aabb0c3f46965",
+        },
     ),
 }
 
@@ -109,11 +140,13 @@ def read_idx(path: str | Path) -> np.ndarray:
     path = Path(path)
     redo = "delete it and run 'dltui data'"
     try:
-        with (gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")) as f:
+        with gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb") as f:
             magic = f.read(4)
             if len(magic) < 4 or magic[0] != 0 or magic[1] != 0 or magic[2] not in IDX_TYPES:
-                raise DataError(f"{path} is not an IDX file (wrong magic number "
-                                f"{magic.hex() or 'none'}); {redo}")
+                raise DataError(
+                    f"{path} is not an IDX file (wrong magic number "
+                    f"{magic.hex() or 'none'}); {redo}"
+                )
             dims = f.read(4 * magic[3])
             if len(dims) < 4 * magic[3]:
                 raise DataError(f"{path} is truncated (header cut short); {redo}")
@@ -121,8 +154,10 @@ def read_idx(path: str | Path) -> np.ndarray:
             dtype = np.dtype(IDX_TYPES[magic[2]])
             expected = math.prod(shape) * dtype.itemsize  # Python ints: no overflow
             if expected > MAX_IDX_BYTES:
-                raise DataError(f"{path} announces {expected:,} bytes of data ({shape}), far "
-                                f"more than any dataset here; {redo}")
+                raise DataError(
+                    f"{path} announces {expected:,} bytes of data ({shape}), far "
+                    f"more than any dataset here; {redo}"
+                )
             body = f.read(expected + 1)
     except PermissionError:
         raise DataError(f"no permission to read {path}; check its permissions") from None
@@ -137,15 +172,17 @@ def read_idx(path: str | Path) -> np.ndarray:
 def write_idx(path: str | Path, array: np.ndarray) -> None:
     """Write `array` as an IDX file (gzip-compressed when the name ends in .gz)."""
     array = np.asarray(array)
-    codes = {np.dtype(v).newbyteorder("=") if np.dtype(v).itemsize > 1 else np.dtype(v): k
-             for k, v in IDX_TYPES.items()}
+    codes = {
+        np.dtype(v).newbyteorder("=") if np.dtype(v).itemsize > 1 else np.dtype(v): k
+        for k, v in IDX_TYPES.items()
+    }
     if array.dtype not in codes:
         raise ValueError(f"IDX cannot hold {array.dtype}")
     code = codes[array.dtype]
     body = bytes([0, 0, code, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
     body += array.astype(IDX_TYPES[code]).tobytes()
     path = Path(path)
-    with (gzip.open(path, "wb") if path.suffix == ".gz" else open(path, "wb")) as f:
+    with gzip.open(path, "wb") if path.suffix == ".gz" else open(path, "wb") as f:
         f.write(body)
 
 
@@ -203,9 +240,11 @@ def find(name: str, data_dir: str | None = None) -> list[Path] | None:
 
 def not_found_message(name: str, data_dir: str | None = None) -> str:
     looked = ", ".join(str(d) for d in search_dirs(name, data_dir))
-    return (f"{dataset(name).title} not found (looked in {looked}); download it with "
-            f"'dltui data {name}', point to your copy with --set data_dir=DIR, or train "
-            "offline on scikit-learn's digits with --set dataset=digits")
+    return (
+        f"{dataset(name).title} not found (looked in {looked}); download it with "
+        f"'dltui data {name}', point to your copy with --set data_dir=DIR, or train "
+        "offline on scikit-learn's digits with --set dataset=digits"
+    )
 
 
 def load(name: str, data_dir: str | None = None):
@@ -216,19 +255,27 @@ def load(name: str, data_dir: str | None = None):
     train_x, train_y, test_x, test_y = (read_idx(f) for f in files)
     redo = f"delete the files and run 'dltui data {name}'"
     classes = len(dataset(name).classes)
-    for images, labels, img_file, lbl_file in ((train_x, train_y, files[0], files[1]),
-                                               (test_x, test_y, files[2], files[3])):
+    for images, labels, img_file, lbl_file in (
+        (train_x, train_y, files[0], files[1]),
+        (test_x, test_y, files[2], files[3]),
+    ):
         if images.ndim != 3 or images.shape[1:] != (28, 28) or images.dtype != np.uint8:
-            raise DataError(f"{img_file} holds {images.dtype} images of shape {images.shape}, "
-                            f"not 28×28 bytes; {redo}")
+            raise DataError(
+                f"{img_file} holds {images.dtype} images of shape {images.shape}, "
+                f"not 28×28 bytes; {redo}"
+            )
         if labels.ndim != 1 or len(images) != len(labels):
-            raise DataError(f"{img_file}: {len(images)} images do not match the {labels.shape} "
-                            f"labels of {lbl_file}; {redo}")
+            raise DataError(
+                f"{img_file}: {len(images)} images do not match the {labels.shape} "
+                f"labels of {lbl_file}; {redo}"
+            )
         if len(labels) == 0:
             raise DataError(f"{lbl_file} holds no examples; {redo}")
         if int(labels.min()) < 0 or int(labels.max()) >= classes:
-            raise DataError(f"{lbl_file} has labels outside 0–{classes - 1} (from "
-                            f"{int(labels.min())} to {int(labels.max())}); {redo}")
+            raise DataError(
+                f"{lbl_file} has labels outside 0–{classes - 1} (from "
+                f"{int(labels.min())} to {int(labels.max())}); {redo}"
+            )
     return train_x, train_y.astype(np.int64), test_x, test_y.astype(np.int64)
 
 
@@ -275,8 +322,9 @@ def _fetch(url: str, target: Path, opener: Opener, err: IO[str], checksum: str) 
         raise
 
 
-def download(name: str, data_dir: str | None = None, opener: Opener | None = None,
-             err: IO[str] | None = None) -> Path:
+def download(
+    name: str, data_dir: str | None = None, opener: Opener | None = None, err: IO[str] | None = None
+) -> Path:
     """Fetch the four files into ROOT/<folder>/raw (ROOT: data_dir, $DLTUI_DATA or the cache),
     trying each mirror in turn and checking the published MD5s. Files already there and
     intact are kept. Returns the folder."""
@@ -303,8 +351,7 @@ def download(name: str, data_dir: str | None = None, opener: Opener | None = Non
     return folder
 
 
-def _download_one(info: Dataset, target: Path, checksum: str, opener: Opener,
-                  err: IO[str]) -> None:
+def _download_one(info: Dataset, target: Path, checksum: str, opener: Opener, err: IO[str]) -> None:
     if target.is_file() and md5(target) == checksum:
         return
     failures = []
@@ -315,9 +362,13 @@ def _download_one(info: Dataset, target: Path, checksum: str, opener: Opener,
         except _Mismatch:
             failures.append(f"{mirror}: checksum mismatch (expected MD5 {checksum})")
         except (OSError, http.client.HTTPException) as exc:  # URLError, cut transfers, bad replies
-            failures.append(f"{mirror}: {getattr(exc, 'reason', None) or exc or type(exc).__name__}")
-    raise DataError(f"could not download {target.name} ({'; '.join(failures)}); "
-                    f"copy the files into {target.parent} by hand, or use --set dataset=digits")
+            failures.append(
+                f"{mirror}: {getattr(exc, 'reason', None) or exc or type(exc).__name__}"
+            )
+    raise DataError(
+        f"could not download {target.name} ({'; '.join(failures)}); "
+        f"copy the files into {target.parent} by hand, or use --set dataset=digits"
+    )
 
 
 def verify(name: str, files: list[Path]) -> None:
@@ -328,8 +379,10 @@ def verify(name: str, files: list[Path]) -> None:
         if checksum is None:
             read_idx(path)  # no published checksum: at least a whole IDX file
         elif md5(path) != checksum:
-            raise DataError(f"{path} has the wrong checksum (expected MD5 {checksum}); "
-                            f"delete it and run 'dltui data {name}'")
+            raise DataError(
+                f"{path} has the wrong checksum (expected MD5 {checksum}); "
+                f"delete it and run 'dltui data {name}'"
+            )
 
 
 def cmd_data(name: str, data_dir: str | None = None) -> int:
@@ -363,8 +416,10 @@ def load_digits():
     try:
         from sklearn.datasets import load_digits as sk_load_digits
     except ImportError:
-        raise DataError("dataset=digits needs scikit-learn: pip install 'dltui[digits]' "
-                        "(or pip install scikit-learn)") from None
+        raise DataError(
+            "dataset=digits needs scikit-learn: pip install 'dltui[digits]' "
+            "(or pip install scikit-learn)"
+        ) from None
     digits = sk_load_digits()
     images = (digits.images / 16.0).astype(np.float32)
     labels = digits.target.astype(np.int64)

@@ -37,8 +37,21 @@ from typing import Any
 
 FIELDS: dict[str, frozenset[str]] = {
     "line": frozenset({"series", "events"}),
-    "field2d": frozenset({"x", "y", "z", "points", "labels", "trajectories", "markers", "levels",
-                          "log", "boundary", "diverging"}),
+    "field2d": frozenset(
+        {
+            "x",
+            "y",
+            "z",
+            "points",
+            "labels",
+            "trajectories",
+            "markers",
+            "levels",
+            "log",
+            "boundary",
+            "diverging",
+        }
+    ),
     "heatmap": frozenset({"matrices", "row_labels", "col_labels", "vmax"}),
     "table": frozenset({"columns", "rows", "highlight"}),
     "text": frozenset({"text"}),
@@ -73,8 +86,9 @@ class Panel:
         if self.kind not in FIELDS:
             raise ValueError(f"unknown panel kind {self.kind!r}; known kinds: {', '.join(KINDS)}")
         if "series" in self.options:
-            raise ValueError(f"panel {self.title!r}: a line panel's metrics go in "
-                             "series=(...), not in options")
+            raise ValueError(
+                f"panel {self.title!r}: a line panel's metrics go in series=(...), not in options"
+            )
         if self.kind == "line":
             series = tuple(self.series) or ((self.key,) if self.key else ("loss",))
             object.__setattr__(self, "series", series)
@@ -95,8 +109,11 @@ def check_view(panels: tuple[Panel, ...], view: Any) -> dict[str, str]:
     if view == {}:
         return {}
     if not isinstance(view, dict):
-        return {p.key: f"view() must return a dict of panel key -> data, got "
-                       f"{type(view).__name__}" for p in panels if p.kind != "line"}
+        return {
+            p.key: f"view() must return a dict of panel key -> data, got {type(view).__name__}"
+            for p in panels
+            if p.kind != "line"
+        }
     errors = {}
     for panel in panels:
         if panel.kind == "line":
@@ -104,16 +121,21 @@ def check_view(panels: tuple[Panel, ...], view: Any) -> dict[str, str]:
         where = f"panel {panel.title!r} ({panel.kind})"
         data = view.get(panel.key)
         if panel.key not in view:
-            errors[panel.key] = (f"{where} wants its data under key {panel.key!r}; view() "
-                                 f"returned {_listing(view)}{_hint(panel.key, view)}")
+            errors[panel.key] = (
+                f"{where} wants its data under key {panel.key!r}; view() "
+                f"returned {_listing(view)}{_hint(panel.key, view)}"
+            )
         elif not isinstance(data, dict):
-            errors[panel.key] = f"{where}: view()[{panel.key!r}] must be a dict, got " \
-                                f"{type(data).__name__}"
+            errors[panel.key] = (
+                f"{where}: view()[{panel.key!r}] must be a dict, got {type(data).__name__}"
+            )
         elif unknown := sorted(set(data) - FIELDS[panel.kind], key=str):
             bad = unknown[0]
-            errors[panel.key] = (f"{where}: unknown field {bad!r} in view()[{panel.key!r}]"
-                                 f"{_hint(bad, FIELDS[panel.kind])}; {panel.kind} data takes "
-                                 f"{', '.join(sorted(FIELDS[panel.kind]))}")
+            errors[panel.key] = (
+                f"{where}: unknown field {bad!r} in view()[{panel.key!r}]"
+                f"{_hint(bad, FIELDS[panel.kind])}; {panel.kind} data takes "
+                f"{', '.join(sorted(FIELDS[panel.kind]))}"
+            )
     return errors
 
 

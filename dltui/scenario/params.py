@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import difflib
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 
 class UsageError(Exception):
@@ -77,7 +78,8 @@ class Param:
         if isinstance(self.default, tuple):
             unset = all(math.isnan(v) for v in (*self.default, *value))  # "nan,nan": the default
             if len(value) != len(self.default) or not (
-                unset or all(math.isfinite(v) for v in value)):
+                unset or all(math.isfinite(v) for v in value)
+            ):
                 raise UsageError(
                     f"{self.name} needs {len(self.default)} comma-separated numbers, got "
                     f"{self.format(value)!r}"

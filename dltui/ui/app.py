@@ -14,6 +14,7 @@ import signal
 import time
 from dataclasses import replace
 from pathlib import Path
+
 from rich.text import Text
 from textual import events
 from textual.app import App, ComposeResult
@@ -91,10 +92,10 @@ class DltuiApp(App[int]):
     def pump(self) -> None:
         while (message := self.link.recv()) is not None:
             self.on_engine_message(message)
-        if self.info is not None and not self._awaiting_frame and self._wants_frame():
-            if self.link.send(p.WantFrame()):
-                self._awaiting_frame = True
-                self._dirty = False
+        wants = self.info is not None and not self._awaiting_frame and self._wants_frame()
+        if wants and self.link.send(p.WantFrame()):
+            self._awaiting_frame = True
+            self._dirty = False
 
     def _wants_frame(self) -> bool:
         return self._dirty or (self.frame is not None and self.frame.status == "running")
@@ -120,8 +121,9 @@ class DltuiApp(App[int]):
                     self._engine_stopped(f"exit code {exitcode}")
 
     def _engine_stopped(self, detail: str) -> None:
-        self._show_message(f"The engine stopped ({detail}). Press r to restart it, q to quit.",
-                           "bold red")
+        self._show_message(
+            f"The engine stopped ({detail}). Press r to restart it, q to quit.", "bold red"
+        )
         self._awaiting_frame = False
         self.info = None
 
@@ -198,10 +200,14 @@ class DltuiApp(App[int]):
         notice.display = small
         self.query_one("#grid", Grid).display = not small
         if small:
-            notice.update(Text(
-                f"The terminal is {cols}×{rows}: enlarge it to at least "
-                f"{MIN_SIZE[0]}×{MIN_SIZE[1]} to see the panels.\nTraining goes on; q quits.",
-                style="bold", justify="center"))
+            notice.update(
+                Text(
+                    f"The terminal is {cols}×{rows}: enlarge it to at least "
+                    f"{MIN_SIZE[0]}×{MIN_SIZE[1]} to see the panels.\nTraining goes on; q quits.",
+                    style="bold",
+                    justify="center",
+                )
+            )
 
     # -- actions ------------------------------------------------------------------------
     def on_key(self, event: events.Key) -> None:
@@ -245,11 +251,11 @@ class DltuiApp(App[int]):
         name = self.info.name if self.info else "dltui"
         step = self.frame.step if self.frame is not None else 0
         try:
-            path = self.save_screenshot(filename=f"dltui-{name}-step{step}.svg",
-                                        path=os.getcwd())
+            path = self.save_screenshot(filename=f"dltui-{name}-step{step}.svg", path=os.getcwd())
         except OSError as exc:
-            self._show_message(f"could not save the screenshot: {exc.strerror} ({os.getcwd()})",
-                               "bold red")
+            self._show_message(
+                f"could not save the screenshot: {exc.strerror} ({os.getcwd()})", "bold red"
+            )
             return
         self.notify(f"saved {path}")
 

@@ -59,15 +59,24 @@ class HelpScreen(ModalScreen[None]):
             params.add_column(column)
         for param in self.info.params:
             value = self.info.values.get(param.name, param.default)
-            params.add_row(param.name, param.format(value), param.range_text(),
-                           "yes" if param.live else "", param.help)
+            params.add_row(
+                param.name,
+                param.format(value),
+                param.range_text(),
+                "yes" if param.live else "",
+                param.help,
+            )
         title = Text(self.info.title, style="bold")
         with VerticalScroll():
             yield Static(title)
             yield Static(Text(self.info.caption, style="italic"))
             yield Static(Text("\nKeys", style="bold underline"))
             yield Static(keys)
-            yield Static(Text("\nParams (set with --set KEY=VALUE; live ones change while "
-                              "running)", style="bold underline"))
+            yield Static(
+                Text(
+                    "\nParams (set with --set KEY=VALUE; live ones change while running)",
+                    style="bold underline",
+                )
+            )
             yield Static(params)
             yield Static(Text("\nesc or ? closes this screen", style="dim"))

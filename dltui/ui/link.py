@@ -58,8 +58,12 @@ class ProcessLink:
         self.process.start()
         child.close()
         self._outbox: queue.SimpleQueue[Command | None] = queue.SimpleQueue()
-        self._sender = threading.Thread(target=self._send_loop, args=(self.conn, self._outbox),
-                                        name="dltui-link-sender", daemon=True)
+        self._sender = threading.Thread(
+            target=self._send_loop,
+            args=(self.conn, self._outbox),
+            name="dltui-link-sender",
+            daemon=True,
+        )
         self._sender.start()
 
     @staticmethod
@@ -144,7 +148,7 @@ class InlineLink:
                     pass
                 case _:
                     self.ctl.handle(command)
-        except Exception as exc:  # as the child process would: say so, and stop
+        except Exception as exc:  # noqa: BLE001 - as the child process would: say so, stop
             self.outbox.append(Crash(describe_failure(exc)))
             self.ctl = None
         return True

@@ -79,8 +79,9 @@ class PanelWidget(Widget):
             base = self.visual_style.rich_style
             console = self.app.console
             strips = [
-                Strip(Segment.simplify(Segment.apply_style(line.render(console), base)),
-                      line.cell_len)
+                Strip(
+                    Segment.simplify(Segment.apply_style(line.render(console), base)), line.cell_len
+                )
                 for line in self.render().split("\n", allow_blank=True)
             ]
             self._strips = (key, strips)
