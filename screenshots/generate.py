@@ -44,7 +44,7 @@ NEEDS_DATA = {"mnist.svg": "mnist"}
 
 
 def main(names: list[str]) -> int:
-    from dltui import data
+    from dltui.scenario import data
 
     failed = 0
     for name, args in SHOTS.items():
