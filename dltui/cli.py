@@ -109,6 +109,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--steps", type=_positive, help="stop after N steps (default: the lab's)")
     run.add_argument("--paused", action="store_true", help="open the UI paused")
     run.add_argument(
+        "--threads",
+        type=_positive,
+        help="torch CPU threads (default: torch's); on a 2-core machine 1 leaves the UI a core",
+    )
+    run.add_argument(
         "--speed", type=_speed, default="default", help="steps per second in the UI, or 'max'"
     )
     run.add_argument("--headless", action="store_true", help="no UI; final record on stdout")
@@ -193,6 +198,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         steps=args.steps,
         speed=args.speed,
         paused=args.paused,
+        threads=args.threads,
     )
     if args.headless:
         from dltui.engine.headless import run_headless

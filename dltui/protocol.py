@@ -36,6 +36,8 @@ class RunSpec:
     speed: float | None | str = "default"
     """Steps per second, None for max, "default" for the scenario's own."""
     paused: bool = False
+    threads: int | None = None
+    """torch's CPU threads (None: torch's default); the same number gives the same numbers."""
 
 
 # -- commands: consumer → engine --------------------------------------------------------------

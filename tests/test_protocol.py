@@ -137,3 +137,14 @@ def test_the_engine_dies_with_its_ui_even_mid_run():
             break
         time.sleep(0.05)
     assert gone(child), "the engine outlived its UI"
+
+
+def test_threads_reach_torch_in_the_engine():
+    import torch
+
+    before = torch.get_num_threads()
+    try:
+        ctl = build_controller(p.RunSpec("xor", device="cpu", paused=True, threads=1))
+        assert torch.get_num_threads() == 1 and ctl.runner.step_count == 0
+    finally:
+        torch.set_num_threads(before)

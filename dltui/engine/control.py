@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import time
 
+import torch
+
 from dltui.engine.runner import Runner, device_label
 from dltui.protocol import (
     Command,
@@ -173,6 +175,8 @@ def build_runner(spec: RunSpec) -> Runner:
     params = Params(cls.params)
     for assignment in spec.sets:
         params.set_text(assignment)
+    if spec.threads is not None:
+        torch.set_num_threads(spec.threads)
     return Runner(cls, params, seed=spec.seed, device=spec.device, limit=spec.steps)
 
 
