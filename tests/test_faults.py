@@ -168,3 +168,41 @@ def test_an_interrupted_download_leaves_no_file_no_part_and_no_folder(tmp_path):
             "mnist", str(tmp_path / "d"), opener=lambda u, timeout: Interrupted(), err=io.StringIO()
         )
     assert not (tmp_path / "d").exists()
+
+
+def test_the_defaults_that_info_prints_are_accepted(capsys):
+    assert main(["run", "optimizers", "--set", "start=nan,nan", "--headless", "--steps", "2"]) == 0
+
+
+def test_a_scenario_path_that_cannot_be_read_is_one_line(capsys):
+    assert main(["run", "x" * 5000 + ".py", "--headless"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "File name too long" in err
+
+
+def test_live_changes_kept_are_bounded():
+    from dltui.engine.control import build_controller
+    from dltui.engine.runner import MAX_EVENTS
+    from dltui.protocol import RunSpec, ScaleParam
+
+    ctl = build_controller(RunSpec("xor", device="cpu", paused=True))
+    for i in range(MAX_EVENTS * 3):
+        ctl.handle(ScaleParam("lr", 2.0 if i % 2 else 0.5))
+    assert len(ctl.frame().events) == MAX_EVENTS
+
+
+async def test_s_in_a_folder_that_cannot_be_written_keeps_the_run(monkeypatch):
+    from dltui.protocol import RunSpec
+    from dltui.ui.app import DltuiApp
+    from dltui.ui.link import InlineLink
+
+    app = DltuiApp(InlineLink(RunSpec("xor", device="cpu", paused=True)))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause(0.2)
+        monkeypatch.setattr(os, "getcwd", lambda: "/nonexistent/folder")
+        await pilot.press("s")
+        await pilot.pause(0.1)
+        assert "could not save the screenshot" in str(app.query_one("#message").render())
+        await pilot.press("n")
+        await pilot.pause(0.2)
+        assert app.frame.step == 1  # the run goes on
