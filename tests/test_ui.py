@@ -159,3 +159,25 @@ async def test_scenario_keys_take_precedence(tmp_path):
         await pilot.pause()
         await pilot.press("n")
         await wait_for_step(pilot, 1)
+
+
+async def test_the_panels_follow_every_resize_at_once():
+    from textual.containers import Grid
+    from textual.widgets import Static
+
+    from dltui.protocol import RunSpec
+    from dltui.ui.app import DltuiApp
+    from dltui.ui.link import InlineLink
+
+    app = DltuiApp(InlineLink(RunSpec("xor", device="cpu", paused=True)))
+    async with app.run_test(size=(120, 40)) as pilot:
+        grid, notice = app.query_one("#grid", Grid), app.query_one("#too-small", Static)
+        for size, small in (
+            ((60, 20), True),
+            ((200, 60), False),
+            ((60, 20), True),
+            ((120, 40), False),
+        ):
+            await pilot.resize_terminal(*size)
+            await pilot.pause(0.1)
+            assert notice.display is small and grid.display is not small, size

@@ -190,11 +190,11 @@ class DltuiApp(App[int]):
     def _show_message(self, text: str, style: str = "yellow") -> None:
         self.query_one("#message", Static).update(Text(text, style=style))
 
-    def on_resize(self) -> None:
-        self._check_size()
+    def on_resize(self, event: events.Resize) -> None:
+        self._check_size(event.size)  # self.size may still be the old one here
 
-    def _check_size(self) -> None:
-        cols, rows = self.size
+    def _check_size(self, size: tuple[int, int] | None = None) -> None:
+        cols, rows = size or self.size
         small = cols < MIN_SIZE[0] or rows < MIN_SIZE[1]
         notice = self.query_one("#too-small", Static)
         notice.display = small
