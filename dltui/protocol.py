@@ -10,16 +10,21 @@
 Every command and message is a frozen dataclass of plain data (numpy arrays, numbers, str, and
 the scenario's own `Panel` and `Param` declarations): picklable, and importable without torch,
 so the UI process can name them all. `Died` is not sent by anyone: the UI's link to the child
-makes it when the child is gone.
+makes it when the child is gone. `Outbox` is how both sides write to the pipe.
 """
 
 from __future__ import annotations
 
+import queue
+import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dltui.scenario.panels import Panel
 from dltui.scenario.params import Param
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
 
 # -- the request ------------------------------------------------------------------------------
 
@@ -233,3 +238,34 @@ class Died:
 
 
 Message = Hello | FrameMsg | Error | Crash | Died
+
+
+# -- the sending end of the pipe --------------------------------------------------------------
+
+
+class Outbox:
+    """One end of the pipe, written by a thread of its own, so the side that sends never waits
+    for the other to read: the engine trains on while a large frame crosses, and the UI's
+    event loop goes on reading while its commands queue."""
+
+    def __init__(self, conn: Connection, name: str):
+        self._queue: queue.SimpleQueue[Command | Message | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(
+            target=self._send_all, args=(conn,), daemon=True, name=f"dltui-{name}-sender"
+        )
+        self._thread.start()
+
+    def _send_all(self, conn: Connection) -> None:
+        while (message := self._queue.get()) is not None:
+            try:
+                conn.send(message)
+            except OSError:  # the other side is gone; its reader says so
+                return
+
+    def put(self, message: Command | Message) -> None:
+        self._queue.put(message)
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Send what is queued (a last Crash, say), then stop."""
+        self._queue.put(None)
+        self._thread.join(timeout)

@@ -10,12 +10,11 @@ to spawn it); `main` imports the rest of the engine in the child.
 from __future__ import annotations
 
 import os
-import queue
 import threading
 import time
 from typing import TYPE_CHECKING
 
-from dltui.protocol import Crash, FrameMsg, Message, Quit, RunSpec, WantFrame
+from dltui.protocol import Crash, FrameMsg, Outbox, Quit, RunSpec, WantFrame
 from dltui.scenario.base import describe_failure
 
 if TYPE_CHECKING:
@@ -29,7 +28,7 @@ def main(conn: Connection, spec: RunSpec) -> None:
     from dltui.engine.control import start  # torch: in the child only
 
     threading.Thread(target=_die_with_parent, args=(os.getppid(),), daemon=True).start()
-    outbox = Outbox(conn)
+    outbox = Outbox(conn, "engine")
     try:
         ctl, first = start(spec)
         outbox.put(first)
@@ -41,33 +40,6 @@ def main(conn: Connection, spec: RunSpec) -> None:
         outbox.put(Crash(describe_failure(exc)))
     finally:
         outbox.close()
-
-
-class Outbox:
-    """Messages to the UI, written by a thread of their own: training goes on while a large
-    frame crosses the pipe, however long the UI takes to read it."""
-
-    def __init__(self, conn: Connection):
-        self._queue: queue.SimpleQueue[Message | None] = queue.SimpleQueue()
-        self._thread = threading.Thread(
-            target=self._send_all, args=(conn,), daemon=True, name="dltui-engine-sender"
-        )
-        self._thread.start()
-
-    def _send_all(self, conn: Connection) -> None:
-        while (message := self._queue.get()) is not None:
-            try:
-                conn.send(message)
-            except OSError:  # the UI is gone
-                return
-
-    def put(self, message: Message) -> None:
-        self._queue.put(message)
-
-    def close(self, timeout: float = 5.0) -> None:
-        """Send what is queued (a last Crash, say), then stop."""
-        self._queue.put(None)
-        self._thread.join(timeout)
 
 
 def serve(conn: Connection, ctl: Controller, outbox: Outbox) -> None:

@@ -7,6 +7,7 @@ the last; progress goes to stderr at most once a second.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import time
@@ -59,9 +60,13 @@ def run_headless(
                 print(f"  {_fmt_record(runner.record())}", file=err, flush=True)
             # Step to the next record boundary (or in chunks when no JSONL is written).
             runner.step(every - runner.step_count % every if sink else 1000)
-    finally:
+    except BaseException:
         if sink is not None and sink is not out:
-            _close(sink, jsonl, runner.step_count)
+            with contextlib.suppress(OSError):  # the first error is the one to report
+                sink.close()
+        raise
+    if sink is not None and sink is not out:
+        _close(sink, jsonl, runner.step_count)
     final = runner.record()
     if runner.diverged_at is not None:
         print(f"dltui: {runner.message()}", file=err)

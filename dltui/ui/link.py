@@ -9,13 +9,11 @@ synchronously, so snapshot tests get the same picture every time.
 from __future__ import annotations
 
 import multiprocessing as mp
-import queue
-import threading
 from collections import deque
 from typing import TYPE_CHECKING, Protocol
 
 from dltui.engine.child import main
-from dltui.protocol import Command, Crash, Died, FrameMsg, Message, Quit, RunSpec, WantFrame
+from dltui.protocol import Command, Crash, Died, FrameMsg, Message, Outbox, Quit, RunSpec, WantFrame
 from dltui.scenario.base import describe_failure
 
 if TYPE_CHECKING:
@@ -57,22 +55,7 @@ class ProcessLink:
         self.process = ctx.Process(target=main, args=(child, self.spec), daemon=True)
         self.process.start()
         child.close()
-        self._outbox: queue.SimpleQueue[Command | None] = queue.SimpleQueue()
-        self._sender = threading.Thread(
-            target=self._send_loop,
-            args=(self.conn, self._outbox),
-            name="dltui-link-sender",
-            daemon=True,
-        )
-        self._sender.start()
-
-    @staticmethod
-    def _send_loop(conn: Connection, outbox: queue.SimpleQueue[Command | None]) -> None:
-        while (command := outbox.get()) is not None:
-            try:
-                conn.send(command)
-            except (BrokenPipeError, OSError, EOFError):
-                return  # the child is gone; recv() says so
+        self._outbox = Outbox(self.conn, "link")
 
     def restart(self) -> None:
         self.close()
@@ -98,8 +81,7 @@ class ProcessLink:
         return None
 
     def _stop_sender(self) -> None:
-        self._outbox.put(None)
-        self._sender.join(1.0)
+        self._outbox.close(1.0)
         if self.conn is not None:
             self.conn.close()
             self.conn = None
@@ -109,8 +91,7 @@ class ProcessLink:
             return
         if self.conn is not None:
             self._outbox.put(Quit())
-            self._outbox.put(None)
-            self._sender.join(1.0)
+            self._outbox.close(1.0)
         self.process.join(1.0)
         if self.process.is_alive():
             self.process.kill()
