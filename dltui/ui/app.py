@@ -4,7 +4,9 @@ The app never imports torch. It talks to the engine through a `dltui.ui.link` Li
 process in normal use, in-process for screenshots and snapshot tests; what goes each way is a
 typed `dltui.protocol` Command or Message. A 30 Hz pump reads the engine's messages
 and asks for the next frame only when the previous one has arrived and something can have
-changed, so a paused screen costs neither process anything.
+changed, so a paused screen costs neither process anything. While training runs, the UI keeps
+to a CPU budget (`UI_CPU_SHARE` of the machine): a frame that took long to draw delays the
+next request, so drawing never starves the training it shows.
 """
 
 from __future__ import annotations
@@ -28,6 +30,12 @@ from dltui.ui.link import InlineLink, Link, ProcessLink
 from dltui.ui.panel import PanelWidget
 
 MIN_SIZE = (80, 24)
+UI_CPU_SHARE = 0.1
+"""Share of the machine's CPU the UI may use for frames while training runs (2 cores: 20 % of
+one core), so training under the UI keeps ≥ 0.9× its headless speed even on a small machine."""
+MIN_FPS = 5
+"""...but the picture still moves: at least this many frames a second, whatever they cost."""
+CPUS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 STATUS_STYLE = {
     "running": ("▶ running", "bold green"),
     "paused": ("⏸ paused", "bold yellow"),
@@ -68,6 +76,7 @@ class DltuiApp(App[int]):
         self.error: str | None = None
         self._awaiting_frame = False
         self._dirty = True
+        self._asked = (0.0, 0.0)  # (wall, CPU) clock when the last frame was asked for
         self._panels: list[PanelWidget] = []
 
     def compose(self) -> ComposeResult:
@@ -96,9 +105,21 @@ class DltuiApp(App[int]):
         if wants and self.link.send(p.WantFrame()):
             self._awaiting_frame = True
             self._dirty = False
+            self._asked = (time.perf_counter(), time.process_time())
 
     def _wants_frame(self) -> bool:
-        return self._dirty or (self.frame is not None and self.frame.status == "running")
+        if self._dirty:  # a key was pressed: answer it at once
+            return True
+        if self.frame is None or self.frame.status != "running":
+            return False
+        if self.run_to_limit:  # a picture to take: no one is watching the frames on the way
+            return True
+        # Within budget: the CPU this process used since the last request (drawing that
+        # frame) over the wall time since then must stay under its share of the machine.
+        wall, cpu = self._asked
+        used = time.process_time() - cpu
+        due = min(used / (UI_CPU_SHARE * CPUS), 1 / MIN_FPS)
+        return time.perf_counter() - wall >= due
 
     def command(self, command: p.Command) -> None:
         if self.info is not None and self.link.send(command):

@@ -1,0 +1,96 @@
+"""Frames while training runs: the UI keeps to its CPU budget, the engine's threads don't spin.
+
+On a 2-core machine a UI drawing every frame it can, and torch's OpenMP threads spinning while
+the UI holds a core, cost training up to 20× (benchmarks/bench_ui_speed.py). These pin the two
+rules that keep training under the UI at its headless speed."""
+
+from __future__ import annotations
+
+import os
+import types
+
+import dltui.ui.app as app_module
+from dltui.protocol import Frame, RunSpec
+from dltui.ui.app import DltuiApp
+from dltui.ui.link import InlineLink
+
+
+class Clocks:
+    def __init__(self) -> None:
+        self.wall = self.cpu = 0.0
+
+    def perf_counter(self) -> float:
+        return self.wall
+
+    def process_time(self) -> float:
+        return self.cpu
+
+
+def running_app(monkeypatch, cpus: int) -> tuple[DltuiApp, Clocks]:
+    clocks = Clocks()
+    monkeypatch.setattr(
+        app_module,
+        "time",
+        types.SimpleNamespace(
+            perf_counter=clocks.perf_counter, process_time=clocks.process_time, time=lambda: 0.0
+        ),
+    )
+    monkeypatch.setattr(app_module, "CPUS", cpus)
+    app = DltuiApp(InlineLink(RunSpec("gd", device="cpu", paused=True)))
+    app.frame = Frame(10, 100, "running", {}, {}, 0, {})
+    app._dirty = False
+    return app, clocks
+
+
+def test_an_expensive_frame_delays_the_next_request_to_keep_the_budget(monkeypatch):
+    app, clocks = running_app(monkeypatch, cpus=4)  # budget: 0.1 × 4 = 0.4 of a core
+    clocks.cpu = 0.02  # drawing the last frame took 20 ms of CPU
+    clocks.wall = 0.04
+    assert not app._wants_frame()  # 20 ms / 0.4 = 50 ms must pass first
+    clocks.wall = 0.051
+    assert app._wants_frame()
+
+
+def test_the_picture_keeps_moving_however_costly_a_frame_is(monkeypatch):
+    app, clocks = running_app(monkeypatch, cpus=2)
+    clocks.cpu = 1.0  # a frame that took a second to draw would allow one every 5 s
+    clocks.wall = 1 / app_module.MIN_FPS - 0.01
+    assert not app._wants_frame()
+    clocks.wall = 1 / app_module.MIN_FPS
+    assert app._wants_frame()
+
+
+def test_a_key_press_is_answered_at_once_whatever_the_budget(monkeypatch):
+    app, clocks = running_app(monkeypatch, cpus=2)
+    clocks.cpu = 1.0
+    app._dirty = True
+    assert app._wants_frame()
+
+
+def test_a_paused_run_asks_for_no_frames(monkeypatch):
+    app, clocks = running_app(monkeypatch, cpus=2)
+    app.frame = Frame(10, 100, "paused", {}, {}, 0, {})
+    clocks.wall = 100.0
+    assert not app._wants_frame()
+
+
+def test_the_engine_child_waits_without_spinning(monkeypatch):
+    from dltui.ui.link import ProcessLink
+
+    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    link = ProcessLink(RunSpec("gd", device="cpu", paused=True))
+    try:
+        assert os.environ["OMP_WAIT_POLICY"] == "PASSIVE"  # what the spawned child inherits
+    finally:
+        link.close()
+
+
+def test_a_users_own_wait_policy_is_kept(monkeypatch):
+    from dltui.ui.link import ProcessLink
+
+    monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")
+    link = ProcessLink(RunSpec("gd", device="cpu", paused=True))
+    try:
+        assert os.environ["OMP_WAIT_POLICY"] == "ACTIVE"
+    finally:
+        link.close()
