@@ -35,7 +35,7 @@ class GradientDescent(Scenario):
     )
     aliases = ("gradient-descent",)
     steps = 100
-    speed = 4.0
+    speed = 2.0  # lr=0.1 lands in ~4 steps: 2 s to watch W walk downhill
     diverge_above = 1e7  # ~1e6 × cost(0) = 4.67: a geometric blow-up stops long before overflow
     columns = 2
     records: ClassVar[dict[str, str]] = {

@@ -88,6 +88,10 @@ def device_dataset(name: str, data_dir: str | None, device: str) -> tuple:
     )
 
 
+PAUSE_GAP = 1.0
+"""Seconds between two steps above which the run counts as paused (a batch takes ~30 ms)."""
+
+
 class Mnist(Scenario):
     name, title = "mnist", "CNN on MNIST: feature maps, test accuracy, throughput"
     description = "The lab's CNN (or softmax regression) on MNIST, Fashion-MNIST or digits."
@@ -143,6 +147,7 @@ class Mnist(Scenario):
             min=0,
             max=69999,
             live=True,
+            display=True,
         ),
         Param("amp", "off", "mixed precision on CUDA", choices=("off", "bf16", "fp16")),
     )
@@ -208,6 +213,7 @@ class Mnist(Scenario):
         return order.to(self.device, non_blocking=True)
 
     def step(self) -> dict[str, torch.Tensor | float]:
+        self._skip_pauses()
         if self.batch == self.batches_per_epoch:  # a new epoch: reshuffle
             self.epoch, self.batch = self.epoch + 1, 0
             self.order = self.epoch_order()
@@ -262,6 +268,16 @@ class Mnist(Scenario):
         accuracy = float(self.evaluate())
         return f"test accuracy {accuracy:.2%} after {self.steps_done:,} batches"
 
+    def _skip_pauses(self) -> None:
+        """A gap of over a second between steps is a pause (space, or a lecturer talking):
+        images/s and the ETA count training time only, not the time the run stood still."""
+        now = self.clock()
+        gap = now - getattr(self, "_last_step", now)
+        if gap > PAUSE_GAP:
+            t0, s0 = self._mark
+            self._mark = (t0 + gap, s0)
+        self._last_step = now
+
     def throughput(self) -> float:
         """Images per second over the last half second or more (host clock; no device sync)."""
         now = self.clock()
@@ -286,7 +302,12 @@ class Mnist(Scenario):
                 col_span=2,
                 options={"ema": 0.98, "logy": True},
             ),
-            Panel("line", "Test accuracy per epoch", "test_accuracy", options={"ema": 0}),
+            Panel(
+                "line",
+                "Test accuracy per epoch",
+                "test_accuracy",
+                options={"ema": 0, "ylim": (0, 1)},
+            ),
             Panel("text", "Throughput", "throughput"),
         )
         if self.p.model == "linear":

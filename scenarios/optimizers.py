@@ -169,6 +169,7 @@ class Optimizers(Scenario):
             "the optimizer whose update the math panel shows",
             choices=NAMES,
             live=True,
+            display=True,
         ),
     )
 

@@ -65,7 +65,8 @@ class Gate(Scenario):
     )
     panels = (
         Panel("field2d", "Decision boundary (network output)", "boundary", row_span=2),
-        Panel("line", "Loss (BCE)", "loss", col_span=2),
+        # Full-batch and noise-free: the curve is the loss itself, no smoothing to lag it.
+        Panel("line", "Loss (BCE)", "loss", col_span=2, options={"ema": 0}),
         Panel("table", "Truth table", "truth"),
         Panel("heatmap", "Weights | bias and their gradients", "weights"),
         Panel("text", "The math of the next step", "math", col_span=3),
@@ -77,6 +78,7 @@ class Gate(Scenario):
         self.Y = torch.tensor(self.targets, device=self.device).reshape(4, 1)
         self.Y_bool = self.Y > 0.5
         widths = [2] + [self.p.hidden] * (self.p.depth if self.p.hidden else 0) + [1]
+        self.title = self.title_for(widths)
         self.linears = [nn.Linear(i, o) for i, o in pairwise(widths)]
         layers: list[nn.Module] = []
         for k, linear in enumerate(self.linears):
@@ -163,7 +165,8 @@ class Gate(Scenario):
                     d_a = d_l @ self.linears[k].weight
                     d_l = d_a * _act_grad(act, zs[k - 1], acts[k])
         first = 1  # the sample x = (0, 1), whose XOR is 1
-        lines = [f"# Forward pass for x = (0, 1)   [{len(self.linears)} layer(s), {act} hidden]"]
+        shape = f"{act} hidden" if len(self.linears) > 1 else "one neuron, no hidden layer"
+        lines = [f"# Forward pass for x = (0, 1)   [{len(self.linears)} layer(s), {shape}]"]
         for k, (z, a) in enumerate(zip(zs, acts[1:]), 1):
             g = "σ" if k == len(zs) or act == "sigmoid" else act
             lines.append(
@@ -188,9 +191,17 @@ class Gate(Scenario):
         )
         return "\n".join(lines)
 
+    def title_for(self, widths: list[int]) -> str:
+        """The title names the net this run trains (hidden/depth change it)."""
+        if len(widths) == 2:
+            return type(self).title
+        gate = type(self).title.split(":")[0].split()[0]
+        return f"{gate}: a {'-'.join(map(str, widths))} MLP ({self.p.activation} hidden)"
+
 
 class AndGate(Gate):
     name, title = "and", "AND gate: one sigmoid neuron"
+    speed = 50.0  # settles in ~300 steps: at 50/s the line can be watched finding its place
     aliases = ("perceptron",)
     description = "A single neuron learns AND (linearly separable)."
     caption = "AND is linearly separable: one neuron draws one line and gets all four right."
@@ -199,6 +210,7 @@ class AndGate(Gate):
 
 class OrGate(Gate):
     name, title = "or", "OR gate: one sigmoid neuron"
+    speed = 50.0
     description = "A single neuron learns OR (linearly separable)."
     caption = "OR is linearly separable: one neuron draws one line and gets all four right."
     targets = (0.0, 1.0, 1.0, 1.0)
@@ -206,6 +218,7 @@ class OrGate(Gate):
 
 class NandGate(Gate):
     name, title = "nand", "NAND gate: one sigmoid neuron"
+    speed = 50.0
     description = "A single neuron learns NAND (linearly separable)."
     caption = "NAND is linearly separable: one neuron draws one line and gets all four right."
     targets = (1.0, 1.0, 1.0, 0.0)
@@ -220,6 +233,14 @@ class Xor(Gate):
     )
     aliases = ("mlp",)
     targets = (0.0, 1.0, 1.0, 0.0)
+
+    def title_for(self, widths: list[int]) -> str:
+        if widths == [2, 2, 1] and self.p.activation == "sigmoid":
+            return type(self).title  # the lab's net
+        if len(widths) == 2:
+            return "XOR with one neuron: no line separates it"
+        return super().title_for(widths)
+
     params = tuple(
         Param("hidden", 2, p.help, min=0, max=64) if p.name == "hidden" else p for p in Gate.params
     )

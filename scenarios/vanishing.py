@@ -189,6 +189,7 @@ class Vanishing(Scenario):
             min=1,
             max=40,
             live=True,
+            display=True,
         ),
         CompareParam("compare", "", COMPARE_HELP),
     )

@@ -100,7 +100,13 @@ async def wait_for_step(pilot, step: int, timeout: float = 60.0) -> None:
 def snap_scenario(snap_compare):
     """snap_scenario(target, steps, *sets): snapshot of the real UI after `steps` steps."""
 
-    def check(target: str, steps: int, *sets: str, press: tuple[str, ...] = ()) -> bool:
+    def check(
+        target: str,
+        steps: int,
+        *sets: str,
+        press: tuple[str, ...] = (),
+        size: tuple[int, int] = SNAPSHOT_SIZE,
+    ) -> bool:
         app = make_app(target, steps, sets)
 
         async def run_before(pilot) -> None:
@@ -109,6 +115,6 @@ def snap_scenario(snap_compare):
                 await pilot.press(key)
             await pilot.pause()
 
-        return snap_compare(app, terminal_size=SNAPSHOT_SIZE, run_before=run_before)
+        return snap_compare(app, terminal_size=size, run_before=run_before)
 
     return check

@@ -216,3 +216,17 @@ def test_offline_with_nothing_on_disk_names_the_three_ways_out(tmp_path, monkeyp
 
 def test_mnist_screen(snap_scenario):
     assert snap_scenario("mnist", 5, "dataset=digits", "batch_size=300", "epochs=1")
+
+
+def test_images_per_s_leaves_out_the_time_the_run_stood_paused(monkeypatch):
+    now = [0.0]
+    monkeypatch.setattr(Mnist, "clock", staticmethod(lambda: now[0]))
+    runner = make_runner("mnist", "dataset=digits", "batch_size=10")
+    for _ in range(10):
+        runner.step(1)
+        now[0] += 0.1  # 10 images in 0.1 s: 100 images/s
+    now[0] += 120.0  # the lecturer talks for two minutes, then steps on
+    for _ in range(3):
+        runner.step(1)
+        now[0] += 0.1
+        assert runner.scenario.throughput() == pytest.approx(100.0, rel=0.15)

@@ -281,8 +281,9 @@ class Runner:
         value = self.params[name]
         self.scenario.on_param(name, value)
         self._view_due = 0.0  # show its effect in the next frame
-        self.events.append((self.step_count, f"{name}={param.format(value)}"))
-        del self.events[:-MAX_EVENTS]
+        if not param.display:  # a change to training: marked where it happened on the curves
+            self.events.append((self.step_count, f"{name}={param.format(value)}"))
+            del self.events[:-MAX_EVENTS]
         return value
 
     def scale_param(self, name: str, factor: float) -> Any:
@@ -414,7 +415,8 @@ class Runner:
         if self.diverged_at is not None:
             return (
                 f"diverged at step {self.diverged_at}: the loss became "
-                f"{self.last.get('loss'):.6g} — lower the learning rate ([) and reset (r)"
+                f"{self.last.get('loss'):.6g}. Lower the learning rate: {{ divides it by 10, "
+                "[ by 2; then r starts over"
             )
         if self.step_count >= self.limit:
             return f"finished {self.limit} steps"

@@ -101,7 +101,9 @@ def render_curve1d(data: dict[str, Any], width: int, height: int, **_: Any) -> T
     title = numbers
     if not inside and np.isfinite(w):
         name, value = (xlabel, w) if not x0 <= w <= x1 else (ylabel, cost)
-        title = f"{name} → {fmt_num(value, 3)} off the plot  " + title
+        note = f"{name} → {fmt_num(value, 3)} off the plot"
+        # plotext drops a title wider than the plot: the note is the lesson, the numbers go.
+        title = f"{note}  {title}" if len(note) + 2 + len(title) <= width - 2 else note
 
     with PLOT_LOCK:
         plt.clear_figure()

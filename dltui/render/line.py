@@ -12,6 +12,7 @@ and a sparkline of the trend. Also provides `ema_trend`, `nice_ticks`, `decimate
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import Any
 
@@ -68,14 +69,34 @@ def decimate(x: np.ndarray, y: np.ndarray, buckets: int, envelope: bool) -> tupl
 
 
 def nice_ticks(lo: float, hi: float, count: int) -> np.ndarray:
-    """About `count` round tick values (1, 2, 5 × 10^k steps) inside [lo, hi]."""
+    """About `count` round tick values (1, 2, 5 × 10^k steps) inside [lo, hi]; at least 3
+    when `count` asks for 3 or more, so a value can be read between two labelled ticks."""
     if not np.isfinite(lo) or not np.isfinite(hi) or hi <= lo or count < 1:
         return np.array([lo]) if np.isfinite(lo) else np.array([])
-    raw = (hi - lo) / count
-    mag = 10 ** np.floor(np.log10(raw))
-    step = mag * min((1, 2, 5, 10), key=lambda s: abs((hi - lo) / (s * mag) - count))
-    ticks = np.arange(np.ceil(lo / step) * step, hi + step * 1e-9, step)
-    return np.round(ticks, 12) + 0.0  # + 0.0 turns -0.0 into 0.0
+    mag = 10 ** np.floor(np.log10((hi - lo) / count))
+    steps = sorted(
+        (mag * s * f for f in (0.1, 1.0) for s in (1, 2, 5, 10)),
+        key=lambda step: abs((hi - lo) / step - count),
+    )
+
+    def ticks_of(step: float) -> np.ndarray:
+        return np.arange(np.ceil(lo / step) * step, hi + step * 1e-9, step)
+
+    want = min(count, 3)
+    step = next((st for st in steps if ticks_of(st).size >= want), steps[0])
+    return np.round(ticks_of(step), 12) + 0.0  # + 0.0 turns -0.0 into 0.0
+
+
+def _one_per_row(ticks: np.ndarray, lo: float, hi: float, rows: int) -> np.ndarray:
+    """Ticks at least two rows apart in a short plot (where plotext must pick between labels
+    sharing a row, it picks by hash order: a different label each run)."""
+    if rows < 1 or hi <= lo:
+        return ticks[:1]
+    kept: list[float] = []
+    for tick in ticks:
+        if not kept or (tick - kept[-1]) / (hi - lo) * rows >= 2:
+            kept.append(float(tick))
+    return np.array(kept)
 
 
 def _clean(steps: Any, values: Any, logy: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -91,16 +112,28 @@ def _clean(steps: Any, values: Any, logy: bool) -> tuple[np.ndarray, np.ndarray]
 
 
 def _events(data: Any, xmin: float, xmax: float) -> list[tuple[float, str]]:
-    """The last six (step, label) events inside the plotted step range."""
-    out = []
+    """The last six steps with events inside the plotted range; several changes at one step
+    share one label ("lr=0.5, noise=1") instead of drawing over each other."""
+    merged: dict[float, list[str]] = {}
     for item in list((data or {}).get("events") or []):
         try:
             step, label = float(item[0]), str(item[1])
         except (TypeError, ValueError, IndexError):
             continue
         if xmin <= step <= xmax:
-            out.append((step, label))
-    return out[-6:]
+            labels = merged.setdefault(step, [])
+            if label.split("=")[0] + "=" in {x.split("=")[0] + "=" for x in labels}:
+                labels[:] = [x for x in labels if x.split("=")[0] != label.split("=")[0]]
+            labels.append(label)  # the same param twice at one step: its last value
+    return [(step, ", ".join(labels)) for step, labels in merged.items()][-6:]
+
+
+def _event_label(label: str, step: float, xmin: float, xmax: float, width: int) -> tuple[str, str]:
+    """Where a label goes: left of its line when it would run off the right edge."""
+    column = (step - xmin) / (xmax - xmin) * width
+    if column + len(label) + 1 > width:
+        return label, "right"
+    return label, "left"
 
 
 def _compact(series: dict, width: int, height: int) -> Text:
@@ -126,9 +159,11 @@ def render_line(
     logy: bool = False,
     ema: float = 0.98,
     xlabel: str = "step",
+    ylim: tuple[float, float] | None = None,
     **_: Any,
 ) -> Text:
-    """Metric histories vs step: faint raw points, bold EMA trend, event lines, legend."""
+    """Metric histories vs step: faint raw points, bold EMA trend, event lines, legend.
+    `ylim` fixes the y range (accuracy on [0, 1]: a flat 0.5 stays flat, not square waves)."""
     series: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     for name, xy in dict((data or {}).get("series") or {}).items():
         steps, values = xy if isinstance(xy, (tuple, list)) and len(xy) == 2 else (None, xy)
@@ -141,7 +176,7 @@ def render_line(
             series[str(name)] = (x, y, trend)
     if not series or width < 1 or height < 1:
         return message("no data yet", width, height)
-    if width < 24 or height < 6:
+    if width < 24 or height < 4:
         return _compact(series, width, height)
 
     smooth = bool(ema) and 0 < ema < 1
@@ -152,6 +187,8 @@ def render_line(
     yhi = max(float(np.max(tf(s[1]))) for s in series.values())
     if xmax <= xmin:
         xmin, xmax = xmin - 1, xmax + 1
+    if ylim is not None and not logy:
+        ylo, yhi = float(ylim[0]), float(ylim[1])
     if yhi <= ylo:
         ylo, yhi = ylo - 0.5, yhi + 0.5
     title = "  ".join(
@@ -160,7 +197,7 @@ def render_line(
     # Several series: a coloured legend line above the plot (plotext's own legend sits on the
     # data in the top-left corner and hides it in short panels).
     legend = _legend(series, smooth, width) if len(series) > 1 else None
-    plot_height = height - 1 if legend is not None else height
+    plot_height = height - len(legend.split("\n")) if legend is not None else height
     with PLOT_LOCK:
         plt.clear_figure()
         plt.limitsize(False, False)
@@ -180,12 +217,15 @@ def render_line(
                 plt.plot(xt, yt, marker="braille", color=rgb(color))
         for step, label in _events(data, xmin, xmax):
             plt.vline(step, color=rgb(DIM))
-            plt.text(label, step, yhi, color=rgb("#e0e0e0"), alignment="left")
+            text, align = _event_label(label, step, xmin, xmax, width)
+            plt.text(text, step, yhi, color=rgb("#e0e0e0"), alignment=align)
         xt = nice_ticks(xmin, xmax, max(2, width // 16))
         plt.xticks(list(xt), [fmt_num(v, 4) for v in xt])
-        yt = nice_ticks(ylo, yhi, max(2, height // 5))
+        yt = nice_ticks(ylo, yhi, max(3, height // 5))  # at least 3 ticks to read a value by
         if logy:
             yt = yt[np.isclose(yt, np.round(yt))] if np.ptp(yt) >= 2 else yt
+        yt = _one_per_row(yt, ylo, yhi, plot_height - 3)
+        if logy:
             plt.yticks(list(yt), [fmt_num(10.0**v, 2) for v in yt])
         else:
             plt.yticks(list(yt), [fmt_num(v, 3) for v in yt])
@@ -205,17 +245,30 @@ def render_line(
 
 
 def _legend(series: dict, smooth: bool, width: int) -> Text:
-    """One line: a coloured ■, the name and the latest (trend) value of every series; only
-    the names when the values don't fit."""
+    """Every series named: a coloured ■, the name and the latest (trend) value; a suffix all
+    names share ("/loss", which the panel's title says) is left out, values go when they don't fit, and what still doesn't
+    fit wraps onto more lines (the caller gives them the plot's rows)."""
+    names = list(series)
+    suffix = os.path.commonprefix([n[::-1] for n in names])[::-1] if len(names) > 1 else ""
+    suffix = suffix[suffix.find("/") :] if "/" in suffix else ""
     for with_values in (True, False):
-        line = Text(" ")
+        items = []
         for i, (name, (_, y, trend)) in enumerate(series.items()):
             value = f" {fmt_num(trend[-1] if smooth else y[-1], 4)}" if with_values else ""
-            line.append("■ ", style=SERIES[i % len(SERIES)])
-            line.append(f"{name}{value}  ")
-        if line.cell_len <= width:
+            item = Text("■ ", style=SERIES[i % len(SERIES)])
+            item.append(f"{name[: len(name) - len(suffix)] if suffix else name}{value}")
+            items.append(item)
+        lines, line = [], Text(" ")
+        for item in items:
+            if line.cell_len > 1 and line.cell_len + item.cell_len > width:
+                lines.append(line)
+                line = Text(" ")
+            line.append_text(item)
+            line.append("  ")
+        lines.append(line)
+        if len(lines) == 1 or not with_values:
             break
-    return line
+    return Text("\n").join(lines)
 
 
 def _embolden(text: Text, colors: tuple[str, ...]) -> Text:

@@ -81,7 +81,7 @@ def render_table(data: dict[str, Any], width: int, height: int, **_: Any) -> Tex
     if any(columns):
         head = [_cell(c, w, num, HEADER) for c, w, num in zip(columns, widths, numeric)]
         lines.append(Text(GAP).join(head))
-        if height >= 4:
+        if height >= len(cells) + 2:  # the rule only where it costs no data row
             lines.append(
                 Text("─" * min(width, sum(widths) + len(GAP) * (ncols - 1)), style=DIM_STYLE)
             )

@@ -25,7 +25,9 @@ class Param:
     The type comes from the default: bool, int, float, str, or a tuple of floats
     (written `a,b` on the command line). `choices` restricts str values; with `multi=True` the
     value is a comma list whose items must each be a choice. `live` params can change while a
-    run is going (the UI's `[`/`]` keys change `lr`); the others need a reset.
+    run is going (the UI's `[`/`]` keys change `lr`); the others need a reset. A `display`
+    param changes only what is shown (which image, which racer), not training, so changing it
+    marks no event on the loss curves.
     """
 
     name: str
@@ -36,6 +38,7 @@ class Param:
     max: float | None = None
     live: bool = False
     multi: bool = False
+    display: bool = False
 
     @property
     def type_name(self) -> str:

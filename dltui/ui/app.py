@@ -25,44 +25,48 @@ from textual.containers import Grid
 from textual.widgets import Footer, Static
 
 from dltui import protocol as p
+from dltui.ui.header import header_text
 from dltui.ui.help import HelpScreen
 from dltui.ui.link import InlineLink, Link, ProcessLink
 from dltui.ui.panel import PanelWidget
 
 MIN_SIZE = (80, 24)
+CAPTION_ROWS = 30
+"""Terminals shorter than this get no caption line: at 80×24 the panels need the rows."""
 UI_CPU_SHARE = 0.1
 """Share of the machine's CPU the UI may use for frames while training runs (2 cores: 20 % of
 one core), so training under the UI keeps ≥ 0.9× its headless speed even on a small machine."""
 MIN_FPS = 5
 """...but the picture still moves: at least this many frames a second, whatever they cost."""
 CPUS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-STATUS_STYLE = {
-    "running": ("▶ running", "bold green"),
-    "paused": ("⏸ paused", "bold yellow"),
-    "done": ("✔ done", "bold cyan"),
-    "diverged": ("✖ diverged", "bold red"),
-}
 
 
 class DltuiApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "dltui"
     ENABLE_COMMAND_PALETTE = False
+    # The footer shows these in order and cuts what does not fit: ? and q come first so
+    # that they show at 80 columns.
     BINDINGS = [
-        Binding("space", "toggle", "Pause/Run"),
-        Binding("n,right", "step(1)", "Step"),
-        Binding("N", "step(10)", "10 steps"),
-        Binding("plus,equals_sign", "faster", "Faster", key_display="+"),
-        Binding("minus", "slower", "Slower", key_display="−"),
-        Binding("r", "reset", "Reset"),
-        Binding("left_square_bracket", "lr(0.5)", "lr÷2", key_display="["),
-        Binding("right_square_bracket", "lr(2)", "lr×2", key_display="]"),
-        Binding("l", "log", "Log y"),
-        Binding("s", "save", "SVG"),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("q", "quit", "Quit"),
+        Binding("space", "toggle", "Pause/Run"),
+        Binding("n,right", "step(1)", "Step"),
+        Binding("N", "step(10)", "10 steps", show=False),
+        Binding("left_square_bracket", "lr(0.5)", "lr÷2", key_display="["),
+        Binding("right_square_bracket", "lr(2)", "lr×2", key_display="]"),
+        Binding("left_curly_bracket", "lr(0.1)", "lr÷10", key_display="{", show=False),
+        Binding("right_curly_bracket", "lr(10)", "lr×10", key_display="}", show=False),
+        Binding("r", "reset", "Reset"),
+        Binding("plus,equals_sign", "faster", "Faster", key_display="+"),
+        Binding("minus", "slower", "Slower", key_display="−"),
+        Binding("z", "zoom", "Zoom"),
+        Binding("l", "log", "Log y"),
+        Binding("s", "save", "SVG"),
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
     ]
+    ALLOW_IN_MAXIMIZED_VIEW = "#header, #message, Footer"
+    AUTO_FOCUS = None  # no panel highlighted until tab: the same picture every time
 
     def __init__(self, link: Link, run_to_limit: bool = False, screenshot: str | None = None):
         """`run_to_limit`: step the (paused) engine straight to its last step, for pictures
@@ -76,7 +80,9 @@ class DltuiApp(App[int]):
         self.error: str | None = None
         self._awaiting_frame = False
         self._dirty = True
-        self._asked = (0.0, 0.0)  # (wall, CPU) clock when the last frame was asked for
+        self._asked = (0.0, 0.0)
+        self.log_y = False
+        self._note = ""  # the UI's own status note (a failed save), shown over empty messages  # (wall, CPU) clock when the last frame was asked for
         self._panels: list[PanelWidget] = []
 
     def compose(self) -> ComposeResult:
@@ -122,6 +128,7 @@ class DltuiApp(App[int]):
         return time.perf_counter() - wall >= due
 
     def command(self, command: p.Command) -> None:
+        self._note = ""
         if self.info is not None and self.link.send(command):
             self._dirty = True
 
@@ -173,7 +180,8 @@ class DltuiApp(App[int]):
             panel.update_from_frame(frame)
         self._update_header()
         style = "bold red" if frame.status == "diverged" else "yellow"
-        self._show_message(frame.message, style)
+        if frame.message or not self._note:  # the UI's own note stays until the next key
+            self._show_message(frame.message, style)
         finished = frame.step >= frame.limit or frame.status == "diverged"
         if self.screenshot_path is not None and finished:
             self.call_after_refresh(self._save_and_exit)
@@ -185,38 +193,28 @@ class DltuiApp(App[int]):
 
     # -- drawing ------------------------------------------------------------------------
     def _update_header(self) -> None:
-        info, frame = self.info, self.frame
-        header = Text(f" {info.title if info else 'dltui'} ", style="bold")
-        if frame is not None:
-            label, style = STATUS_STYLE.get(frame.status, (frame.status, "bold"))
-            if frame.status == "diverged":
-                label = f"✖ diverged at step {frame.diverged_at}"
-            header.append(f"│ step {frame.step:,}/{frame.limit:,} ")
-            header.append(f"│ {label} ", style=style)
-            speed = "max" if frame.speed is None else f"{frame.speed:g}/s"
-            header.append(f"│ speed {speed} ")
-            if frame.status == "running" and not self.run_to_limit:
-                header.append(f"({frame.steps_per_s:,.0f} steps/s) ", style="dim")
-            lr = frame.lr if frame.lr is not None else frame.params.get("lr")
-            if lr is not None:
-                header.append(f"│ lr {lr:g} ")
-            loss = frame.metrics.get("loss")
-            if loss is not None:
-                header.append(f"│ loss {loss:.4g} ")
-            header.append(f"│ {frame.device}", style="dim")
-        elif info:
-            header.append(f"│ {info.device} │ loading…", style="dim")
+        width = self.size.width or MIN_SIZE[0]
+        live = not self.run_to_limit
+        header = header_text(self.info, self.frame, width, live)
         self.query_one("#header", Static).update(header)
+
+    def _tell(self, text: str, style: str = "yellow") -> None:
+        """A note from the UI itself (not the engine): kept on screen until the next command."""
+        self._note = text
+        self._show_message(text, style)
 
     def _show_message(self, text: str, style: str = "yellow") -> None:
         self.query_one("#message", Static).update(Text(text, style=style))
 
     def on_resize(self, event: events.Resize) -> None:
         self._check_size(event.size)  # self.size may still be the old one here
+        self.call_after_refresh(self._update_header)
 
     def _check_size(self, size: tuple[int, int] | None = None) -> None:
         cols, rows = size or self.size
         small = cols < MIN_SIZE[0] or rows < MIN_SIZE[1]
+        # Below 30 rows the panels need every row; the caption stays in the help screen (?).
+        self.query_one("#caption", Static).display = rows >= CAPTION_ROWS
         notice = self.query_one("#too-small", Static)
         notice.display = small
         self.query_one("#grid", Grid).display = not small
@@ -253,20 +251,34 @@ class DltuiApp(App[int]):
 
     def action_reset(self) -> None:
         if self.info is None and self.error is None:  # crashed or died: start a new engine
-            self._show_message("restarting the engine…")
+            self._tell("restarting the engine…")
             self.link.restart()
             return
         self.command(p.Reset())
 
     def action_lr(self, factor: float) -> None:
         if self.info is not None and not any(q.name == "lr" for q in self.info.params):
-            self._show_message("this scenario has no learning rate to change")
+            self._tell("this scenario has no learning rate to change")
             return
         self.command(p.ScaleParam("lr", factor))
 
     def action_log(self) -> None:
-        for panel in self._panels:
-            panel.toggle_log()
+        """One switch for the whole screen: every loss-like line panel on log y, or none."""
+        panels = [panel for panel in self._panels if panel.takes_log]
+        self.log_y = not all(panel.options.get("logy") for panel in panels)
+        for panel in panels:
+            panel.set_log(self.log_y)
+
+    def action_zoom(self) -> None:
+        """The focused panel (tab moves focus) to the whole screen, and back."""
+        if self.screen.maximized is not None:
+            self.screen.minimize()
+            return
+        target = self.focused if isinstance(self.focused, PanelWidget) else None
+        target = target or next(iter(self._panels), None)
+        if target is not None:
+            target.focus()
+            self.screen.maximize(target, container=False)
 
     def action_save(self) -> None:
         name = self.info.name if self.info else "dltui"
@@ -274,9 +286,7 @@ class DltuiApp(App[int]):
         try:
             path = self.save_screenshot(filename=f"dltui-{name}-step{step}.svg", path=os.getcwd())
         except OSError as exc:
-            self._show_message(
-                f"could not save the screenshot: {exc.strerror} ({os.getcwd()})", "bold red"
-            )
+            self._tell(f"could not save the screenshot: {exc.strerror} ({os.getcwd()})", "bold red")
             return
         self.notify(f"saved {path}")
 

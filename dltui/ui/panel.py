@@ -22,7 +22,7 @@ from dltui.render import render
 from dltui.scenario.panels import Panel
 
 
-class PanelWidget(Widget):
+class PanelWidget(Widget, can_focus=True):
     DEFAULT_CSS = """
     PanelWidget {
         border: round $primary 60%;
@@ -31,7 +31,11 @@ class PanelWidget(Widget):
         height: 1fr;
         width: 1fr;
     }
+    PanelWidget:focus {
+        border: round $accent;
+    }
     """
+    ALLOW_MAXIMIZE = True
 
     def __init__(self, panel: Panel):
         super().__init__(classes=f"panel kind-{panel.kind}")
@@ -65,11 +69,16 @@ class PanelWidget(Widget):
     def forget_picture(self) -> None:
         self._view_id = -1
 
-    def toggle_log(self) -> None:
-        if self.kind == "line":  # bars and fields say log or not in their data
-            self.options["logy"] = not self.options.get("logy", False)
-            self.border_subtitle = "log y" if self.options["logy"] else ""
-            self.refresh()
+    @property
+    def takes_log(self) -> bool:
+        """Whether the global `l` applies: line panels, except those on a fixed y range
+        (accuracy in [0, 1] means nothing on log y)."""
+        return self.kind == "line" and "ylim" not in self.options
+
+    def set_log(self, on: bool) -> None:
+        self.options["logy"] = on
+        self.border_subtitle = "log y" if on else ""
+        self.refresh()
 
     def render_line(self, y: int) -> Strip:
         """Row y of the panel's content, from strips made once per new picture."""
