@@ -13,7 +13,7 @@ the losses are the lab's to the last bit; the permutation crosses to the device 
 Losses and accuracies stay on the device; the engine reads them when it captures a frame.
 
 Data: MNIST or Fashion-MNIST IDX files (see `dltui.data` for where they are looked for and
-`dltui data mnist` to download them), or `dataset=digits`: scikit-learn's 8×8 digits upsampled
+`dltui data mnist` to download them), or `dataset=digits`: the 8×8 digits shipped with dltui (UCI's, as scikit-learn has them), upsampled
 to 28×28, for machines with no network.
 """
 
@@ -126,7 +126,7 @@ class Mnist(Scenario):
         Param(
             "dataset",
             "mnist",
-            "digits: scikit-learn's 8×8 digits, no download",
+            "digits: 8×8 digits shipped with dltui, no download",
             choices=("mnist", "fashion-mnist", "digits"),
         ),
         Param("data_dir", "", "folder with the IDX files (default: see 'dltui data')"),

@@ -229,8 +229,31 @@ def test_files_with_no_published_checksum_still_get_a_structure_check(tmp_path):
             data.verify("mnist", files)
 
 
+def test_the_shipped_digits_equal_scikit_learns():
+    sklearn = pytest.importorskip("sklearn.datasets")
+    train_x, train_y, _, test_y = data.load_digits()
+    theirs = sklearn.load_digits()
+    order = np.random.default_rng(0).permutation(1797)
+    assert np.array_equal(train_x, (theirs.images / 16.0).astype(np.float32)[order[:1500]])
+    assert np.array_equal(train_y, theirs.target[order[:1500]])
+    assert np.array_equal(test_y, theirs.target[order[1500:]])
+
+
+def test_the_digits_need_no_extra_package(monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_sklearn(name, *args, **kwargs):
+        if name.startswith("sklearn"):
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_sklearn)
+    assert data.load_digits()[0].shape == (1500, 8, 8)
+
+
 def test_digits_split_is_fixed():
-    pytest.importorskip("sklearn")
     train_x, _, test_x, test_y = data.load_digits()
     assert train_x.shape == (1500, 8, 8) and test_x.shape == (297, 8, 8)
     assert 0 <= train_x.min() and train_x.max() <= 1

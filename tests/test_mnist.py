@@ -19,7 +19,6 @@ from dltui.scenario import data
 from dltui.scenario.params import UsageError
 from dltui.scenarios.mnist import CNN
 
-pytest.importorskip("sklearn")
 Mnist = load("mnist")
 
 

@@ -1,13 +1,13 @@
 """Datasets for the CNN lab: the IDX reader, where MNIST is looked for, its download, digits.
 
-No UI and no torch here (numpy only; scikit-learn lazily for `digits`), so `dltui data` is quick.
+No UI and no torch here (numpy only), so `dltui data` is quick.
 
     read_idx(path)            an IDX file (gzip or raw) as a numpy array, validated
     write_idx(path, array)    the reverse (tests and tools make small IDX files with it)
     search_dirs(name, dir)    where the four files are looked for, in order
     load(name, dir)           (train_x, train_y, test_x, test_y) as uint8 / int64 arrays
     download(name, dir)       the four files from the published mirrors, MD5-checked, atomic
-    load_digits()             scikit-learn's 8×8 digits, a fixed split (no network at all)
+    load_digits()             the 8×8 digits shipped with dltui, a fixed split (no network at all)
     cmd_data(name, dir)       the `dltui data mnist|fashion-mnist` command
 
 Search order for the files: `--set data_dir=DIR`, `$DLTUI_DATA`, the user cache directory
@@ -243,7 +243,7 @@ def not_found_message(name: str, data_dir: str | None = None) -> str:
     return (
         f"{dataset(name).title} not found (looked in {looked}); download it with "
         f"'dltui data {name}', point to your copy with --set data_dir=DIR, or train "
-        "offline on scikit-learn's digits with --set dataset=digits"
+        "offline on the 8×8 digits that come with dltui: dltui run mnist --set dataset=digits"
     )
 
 
@@ -406,23 +406,24 @@ def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
 
-# -- scikit-learn's digits: the offline dataset ---------------------------------------------
+# -- the 8×8 digits: the offline dataset, shipped with dltui ----------------------------------
 DIGITS_TRAIN = 1500
 """1500 of the 1797 digits train, the other 297 test (a fixed shuffle, numpy seed 0)."""
+DIGITS_FILE = Path(__file__).with_name("digits.csv.gz")
+"""UCI's "Optical Recognition of Handwritten Digits" test set (E. Alpaydin, C. Kaynak, 1998;
+CC BY 4.0), the file scikit-learn ships as load_digits(): 1797 rows of 64 pixels (0-16) and
+the label. 57 KB, so the offline lesson needs no download and no extra package."""
 
 
 def load_digits():
     """(train_x, train_y, test_x, test_y): float (n, 8, 8) in [0, 1] and int64 labels."""
     try:
-        from sklearn.datasets import load_digits as sk_load_digits
-    except ImportError:
-        raise DataError(
-            "dataset=digits needs scikit-learn: pip install 'dltui[digits]' "
-            "(or pip install scikit-learn)"
-        ) from None
-    digits = sk_load_digits()
-    images = (digits.images / 16.0).astype(np.float32)
-    labels = digits.target.astype(np.int64)
+        with gzip.open(DIGITS_FILE, "rt") as fh:
+            table = np.loadtxt(fh, delimiter=",")
+    except (OSError, ValueError) as exc:
+        raise DataError(f"the digits file that comes with dltui is unreadable: {exc}") from None
+    images = (table[:, :-1].reshape(-1, 8, 8) / 16.0).astype(np.float32)
+    labels = table[:, -1].astype(np.int64)
     order = np.random.default_rng(0).permutation(len(labels))
     train, test = order[:DIGITS_TRAIN], order[DIGITS_TRAIN:]
     return images[train], labels[train], images[test], labels[test]
