@@ -9,7 +9,6 @@ synchronously, so snapshot tests get the same picture every time.
 from __future__ import annotations
 
 import multiprocessing as mp
-import os
 from collections import deque
 from typing import TYPE_CHECKING, Protocol
 
@@ -51,10 +50,6 @@ class ProcessLink:
         self.start()
 
     def start(self) -> None:
-        # torch's OpenMP threads sleep when they wait instead of spinning: the UI shares the
-        # cores, and a spinning thread waiting for a descheduled one costs the engine up to
-        # 20× (vanishing under the UI on 2 cores). Same thread count, so the same numbers.
-        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         ctx = mp.get_context("spawn")  # fork is unsafe with CUDA and with threads
         self.conn, child = ctx.Pipe()
         self.process = ctx.Process(target=main, args=(child, self.spec), daemon=True)
