@@ -314,7 +314,7 @@ class Conv(Scenario):
             lines.append(f"+ … ({k * k} products in all)")
         sums = [cell(sum(a * b for a, b in zip(pr, fr))) for pr, fr in zip(rows, frows)]
         if k <= SHOWN:
-            lines.append("= " + " + ".join(sums) + " (row by row)")
+            lines.append("= " + " + ".join(sums))  # row by row
         lines.append(f"= {cell(self.out[i, j].item())}")
         return "\n".join(lines)
 
