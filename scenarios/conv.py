@@ -34,10 +34,18 @@ PRESETS: dict[str, dict[str, Any]] = {
     "227-11-4": {"input": "227", "kernel": 11, "stride": 4, "padding": 0, "pooling": "none"},
     "64-7-2": {"input": "64", "kernel": 7, "stride": 2, "padding": 0, "pooling": "none"},
     "32x64-5": {"input": "32x64", "kernel": 5, "stride": 1, "padding": 0, "pooling": "none"},
+    "28-5-pool2": {
+        "input": "28",
+        "kernel": 5,
+        "stride": 1,
+        "padding": 0,
+        "pooling": "max",
+        "pool": 2,
+    },
     "lab-cnn": {"input": "28", "kernel": 3, "stride": 1, "padding": 1, "pooling": "max", "pool": 2},
 }
 """The course's size cases (227×227, 11×11, stride 4 → 55; 64, 7, stride 2 → 29; 32×64, 5 →
-28×60) and the lab CNN's first layer (28 → conv 3×3 pad 1 → 28 → max pool 2 → 14)."""
+28×60; Conv2d(1, 5, 5) on 28×28 → 24, MaxPool2d(2) → 12) and the lab CNN's first layer (28 → conv 3×3 pad 1 → 28 → max pool 2 → 14)."""
 COURSE_CASES = (((227, 227), 11, 4, 0), ((64, 64), 7, 2, 0), ((32, 64), 5, 1, 0))
 VIEW = (9, 11)  # rows and columns of a grid shown around the window (80×24 shows ~7 rows)
 SHOWN = 5  # rows and terms per row of a window's products written out
@@ -138,7 +146,8 @@ class Conv(Scenario):
             "preset",
             "none",
             "set input, kernel, stride, padding and pooling to a course case: 227-11-4 (→ 55), "
-            "64-7-2 (→ 29), 32x64-5 (→ 28×60), lab-cnn (28 → 28 → pool 14)",
+            "64-7-2 (→ 29), 32x64-5 (→ 28×60), 28-5-pool2 (Conv2d(1,5,5): → 24, pool → 12), "
+            "lab-cnn (28 → 28 → pool 14)",
             choices=tuple(PRESETS),
         ),
         InputParam(

@@ -192,7 +192,12 @@ class Optimizers(Scenario):
         self.t = 0
         self.schedule = Schedule.parse(self.p.schedule)
         self.schedule.build([r.optimizer for r in self.racers], self.steps)
-        twins = self.p.twins and not self.schedule.constant
+        if self.p.twins and self.schedule.constant:
+            raise UsageError(
+                "twins=on races constant-lr twins beside a schedule; set one too, "
+                "e.g. schedule=multistep:30,80"
+            )
+        twins = self.p.twins
         self.twins = [Racer(n, w0, self.lr_of(n), noise_seed) for n in self.names] if twins else []
 
     def lr_of(self, name: str) -> float:

@@ -198,7 +198,7 @@ class Overfit(Scenario):
         series = tuple(f"{p}{k}" for p in both for k in ("train_loss", "val_loss"))
         loss = Panel(
             "line",
-            "Training and validation loss (BCE); ▏stop here: lowest validation loss",
+            "Training and validation loss (BCE); │ stop here = lowest validation loss",
             series=series,
             options={"logy": True, "ema": 0},
         )

@@ -73,6 +73,7 @@ def test_maps_equal_torch_conv2d_and_pooling(sets):
         ("64-7-2", (29, 29), "(64 − 7 + 0)/2 + 1 = 29.5 → 29  → 29×29"),
         ("32x64-5", (28, 60), "cols (64 − 5 + 0)/1 + 1 = 60  → 28×60"),
         ("lab-cnn", (28, 28), "pool 2: (14 − 2 + 0)/2 + 1 = 7 → 64×7×7 = 3136"),
+        ("28-5-pool2", (24, 24), "max pool 2×2, stride 2: (24 − 2 + 0)/2 + 1 = 12  → 12×12"),
     ],
 )
 def test_presets_give_the_courses_sizes(preset, shape, formula):

@@ -139,6 +139,11 @@ def test_bad_schedule_on_the_command_line_is_one_line_and_exit_2(capsys):
     assert err.splitlines() == [err] and "schedule='step:x'" in err
 
 
+def test_twins_without_a_schedule_are_refused():
+    with pytest.raises(UsageError, match="twins=on races constant-lr twins beside a schedule"):
+        make_runner("optimizers", "twins=on")
+
+
 def test_snapshot(snap_scenario):
     assert snap_scenario(
         "optimizers", 100, *RACE, "optimizers=sgd,adam", "schedule=multistep:30,80", "twins=on"
