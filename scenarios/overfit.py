@@ -2,8 +2,8 @@
 a few noisy points by heart.
 
 The data: two moons (generated in numpy from a fixed seed, so every run sees the same points),
-`train` points whose labels are flipped with probability `flip` (the outliers), and `val`
-validation points with true labels. The net: `depth` × (Linear(width) → ReLU), Linear to one
+`train` points whose labels are flipped with probability `flip` (the outliers), `val`
+validation points and `test` points with true labels. The net: `depth` × (Linear(width) → ReLU), Linear to one
 logit, ~17k weights for 50 points by default; BCE, Adam, full batch (or mini-batches of
 `batch`). Every step measures the training and the validation loss at the same weights
 (eval mode); the validation loss falls, bottoms out, then climbs while the training loss goes
@@ -61,6 +61,9 @@ class Net:
         self.optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
         self.best = torch.tensor(math.inf)
         self.best_step = torch.tensor(0.0)
+        self.names = [name for name, _ in model.named_parameters()]
+        self.kept = [p.detach().clone() for p in model.parameters()]
+        """The weights of the best step so far: what early stopping would keep."""
         self.masks: list[torch.Tensor] = []  # per Dropout: +1 kept, 0 off (ReLU 0), −1 dropped
         self.dropouts = [m for m in model if isinstance(m, nn.Dropout)]
         for d in self.dropouts:
@@ -72,6 +75,19 @@ class Net:
                 self.masks = []
             x, y = inputs[0][0].detach(), output[0].detach()
             self.masks.append((y != 0).float() - ((y == 0) & (x != 0)).float())
+
+    def keep(self, better: torch.Tensor) -> None:
+        """Keep the current weights where `better` (on the device: no sync per step)."""
+        with torch.no_grad():
+            for kept, p in zip(self.kept, self.model.parameters()):
+                kept.copy_(torch.where(better, p, kept))
+
+    def kept_model(self, x: torch.Tensor) -> torch.Tensor:
+        """The logits of the net with the kept weights (eval mode)."""
+        self.model.eval()
+        out = torch.func.functional_call(self.model, dict(zip(self.names, self.kept)), (x,))
+        self.model.train()
+        return out
 
     def to(self, device: torch.device) -> Net:
         self.best, self.best_step = self.best.to(device), self.best_step.to(device)
@@ -94,12 +110,16 @@ class Overfit(Scenario):
         "train_loss": "BCE on the training points at this step's weights (eval mode)",
         "val_loss": "BCE on the validation points at this step's weights (eval mode)",
         "best_step, best_val_loss": "the step with the lowest val_loss so far, and that loss",
+        "test_loss": "BCE on the test points with the weights after this step's update",
+        "stopped_test_loss": "BCE on the test points with the weights of best_step (early "
+        "stopping's)",
         "cmp/<key>": "the same keys for the second net when `compare` is set",
     }
     params = (
         Param("lr", 5e-4, "learning rate of Adam (both nets)", min=0.0, max=10.0, live=True),
         Param("train", 50, "training points", min=4, max=5000),
         Param("val", 300, "validation points", min=1, max=20000),
+        Param("test", 300, "test points (for the early-stopped net's test loss)", min=1, max=20000),
         Param("flip", 0.15, "chance a training label is flipped (the outliers)", min=0, max=0.5),
         Param("noise", 0.25, "std of the Gaussian noise on the points", min=0.0, max=2.0),
         Param("width", 128, "units per hidden layer", min=1, max=2048),
@@ -126,6 +146,8 @@ class Overfit(Scenario):
         self.X, self.Y = torch.tensor(x[: p.train], **to), torch.tensor(y[: p.train], **to)
         self.X_val, self.Y_val = torch.tensor(x[p.train :], **to), torch.tensor(y[p.train :], **to)
         self.flipped = flipped
+        x_test, y_test = moons(p.test, p.noise, rng)  # drawn after: train and val stay put
+        self.X_test, self.Y_test = torch.tensor(x_test, **to), torch.tensor(y_test, **to)
 
         rng_state = torch.get_rng_state()
         self.nets = [Net(mlp(p.depth, p.width, 0.0).to(self.device), p.lr, 0.0, "plain")]
@@ -165,10 +187,11 @@ class Overfit(Scenario):
         model = net.model
         loss = F.binary_cross_entropy_with_logits(model(x).squeeze(1), y)
         train_loss, val_loss = self.losses(model)  # at the weights of this forward pass
+        better = val_loss < net.best
+        net.keep(better)
         net.optimizer.zero_grad()
         loss.backward()
         net.optimizer.step()
-        better = val_loss < net.best
         net.best = torch.where(better, val_loss, net.best)
         net.best_step = torch.where(better, float(self.t), net.best_step)
         return {
@@ -177,7 +200,19 @@ class Overfit(Scenario):
             "val_loss": val_loss,
             "best_step": net.best_step,
             "best_val_loss": net.best,
+            "test_loss": lambda: self.test_loss(net.model),
+            "stopped_test_loss": lambda: self.test_loss(net.kept_model),
         }
+
+    @torch.no_grad()
+    def test_loss(self, model) -> torch.Tensor:
+        """BCE on the test points (model: a module, switched to eval mode, or a function)."""
+        if isinstance(model, nn.Module):
+            model.eval()
+        loss = F.binary_cross_entropy_with_logits(model(self.X_test).squeeze(1), self.Y_test)
+        if isinstance(model, nn.Module):
+            model.train()
+        return loss
 
     @torch.no_grad()
     def losses(self, model: nn.Module) -> tuple[torch.Tensor, torch.Tensor]:
@@ -259,15 +294,18 @@ class Overfit(Scenario):
             with torch.no_grad():
                 train, val = (float(v) for v in self.losses(net.model))
             best, at = float(net.best), int(net.best_step)
+            stopped, now = (float(self.test_loss(m)) for m in (net.kept_model, net.model))
             lines += [
                 f"# {net.label}: stop at step {at} (val {best:.4f})",
                 f"  now: train {train:.4f}  val {val:.4f}",
                 f"  gap {val - train:+.4f}; val {val / best:.2f}× its lowest",
+                f"  test: {stopped:.4f} stopped at {at}, {now:.4f} now",
             ]
         n, flips = len(self.X), int(self.flipped.sum())
         weights = sum(p.numel() for p in self.nets[0].model.parameters())
         lines.append(
-            f"{weights:,} weights, {n} training points ({flips} flipped), {len(self.X_val)} val"
+            f"{weights:,} weights, {n} training points ({flips} flipped), "
+            f"{len(self.X_val)} val, {len(self.X_test)} test"
         )
         return "\n".join(lines)
 

@@ -39,6 +39,17 @@ def test_defaults_overfit_and_dropout_shrinks_the_gap(dropout_run):
     assert gap > 1.0 and cmp_gap < 0.1
     assert rec["cmp/val_loss"] < 1.1 * rec["cmp/best_val_loss"]
     assert rec["cmp/best_step"] == 567
+    # early stopping keeps the step-180 weights: test loss 0.389 instead of 1.525 at the end
+    assert rec["stopped_test_loss"] == pytest.approx(0.38947, abs=1e-4)
+    assert rec["test_loss"] == pytest.approx(1.5247, abs=1e-3)
+    assert rec["cmp/test_loss"] < 0.45
+
+
+def test_early_stopping_keeps_the_weights_of_the_best_step(dropout_run):
+    """best_step's val loss is measured at the weights of its forward pass: the weights after
+    best_step − 1 updates, which is what a run stopped there holds."""
+    stopped = make_runner("overfit", advance=179).record()
+    assert stopped["test_loss"] == dropout_run.record()["stopped_test_loss"]
 
 
 def test_the_plain_net_learns_the_flipped_points_the_dropout_net_does_not(dropout_run):
