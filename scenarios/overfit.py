@@ -296,16 +296,16 @@ class Overfit(Scenario):
             best, at = float(net.best), int(net.best_step)
             stopped, now = (float(self.test_loss(m)) for m in (net.kept_model, net.model))
             lines += [
-                f"# {net.label}: stop at step {at} (val {best:.4f})",
-                f"  now: train {train:.4f}  val {val:.4f}",
-                f"  gap {val - train:+.4f}; val {val / best:.2f}× its lowest",
-                f"  test: {stopped:.4f} stopped at {at}, {now:.4f} now",
+                f"# {net.label}: stop at {at}, val {best:.4f}",
+                f"  now: train {train:.4f}, val {val:.4f}",
+                f"  gap {val - train:+.4f}, val {val / best:.2f}× lowest",
+                f"  test {stopped:.4f} stopped, {now:.4f} now",
             ]
         n, flips = len(self.X), int(self.flipped.sum())
         weights = sum(p.numel() for p in self.nets[0].model.parameters())
         lines.append(
-            f"{weights:,} weights, {n} training points ({flips} flipped), "
-            f"{len(self.X_val)} val, {len(self.X_test)} test"
+            f"{weights:,} weights; {n} train ({flips} flipped), "
+            f"{len(self.X_val)} val, {len(self.X_test)} test points"
         )
         return "\n".join(lines)
 

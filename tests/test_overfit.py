@@ -71,7 +71,7 @@ def test_stop_here_marks_the_lowest_validation_loss(dropout_run):
     line = next(p for p in dropout_run.scenario.layout() if p.kind == "line")
     assert line.series == ("train_loss", "val_loss", "cmp/train_loss", "cmp/val_loss")
     assert frame.panels[line.key]["events"][:2] == ((180, "stop here"), (567, "stop (dropout)"))
-    assert "stop at step 180 (val 0.3337)" in frame.panels["stop"]["text"]
+    assert "plain: stop at 180, val 0.3337" in frame.panels["stop"]["text"]
 
 
 def test_compare_trains_in_lockstep_and_leaves_the_first_net_alone():
