@@ -22,15 +22,22 @@ import torch
 
 from dltui.scenario import Panel, Param, Scenario, UsageError
 
-COURSE_INPUT = [
-    [1, 2, 3, 0, 1],
-    [0, 1, 5, 1, 0],
-    [1, 0, 2, 2, 1],
-    [1, 1, 2, 0, 0],
-    [1, 0, 1, 1, 1],
-]
+COURSE_INPUTS = {
+    "course": [[1, 2, 3, 0, 1], [0, 1, 5, 1, 0], [1, 0, 2, 2, 1], [1, 1, 2, 0, 0], [1, 0, 1, 1, 1]],
+    "course2": [
+        [3, 3, 2, 1, 0],
+        [0, 0, 1, 3, 1],
+        [3, 1, 2, 2, 3],
+        [2, 0, 0, 2, 2],
+        [2, 0, 0, 0, 1],
+    ],
+}
+"""The course's two worked examples: with their filters they give [[8,9,8],[8,5,9],[6,5,5]]
+and [[12,12,17],[10,17,19],[9,6,14]]."""
+COURSE2_FILTER = [[0, 1, 2], [2, 2, 0], [0, 1, 2]]
 PRESETS: dict[str, dict[str, Any]] = {
     "none": {},
+    "course2": {"input": "course2", "filter": "course2", "kernel": 3, "stride": 1, "padding": 0},
     "227-11-4": {"input": "227", "kernel": 11, "stride": 4, "padding": 0, "pooling": "none"},
     "64-7-2": {"input": "64", "kernel": 7, "stride": 2, "padding": 0, "pooling": "none"},
     "32x64-5": {"input": "32x64", "kernel": 5, "stride": 1, "padding": 0, "pooling": "none"},
@@ -64,15 +71,17 @@ def size_line(n: int, k: int, stride: int, padding: int) -> str:
 
 
 def parse_input(text: str) -> tuple[int, int] | None:
-    """'course' -> None (the worked example); '28' -> (28, 28); '32x64' -> (32, 64)."""
+    """'course', 'course2' -> None (a worked example); '28' -> (28, 28); '32x64' -> (32, 64)."""
     text = text.strip().lower()
-    if text == "course":
+    if text in COURSE_INPUTS:
         return None
     if m := re.fullmatch(r"(\d+)(?:\s*[x×]\s*(\d+))?", text):
         h, w = int(m.group(1)), int(m.group(2) or m.group(1))
         if 1 <= h <= 512 and 1 <= w <= 512:
             return h, w
-    raise UsageError(f"input={text!r}: use 'course' (the 5×5 example), N or HxW (1..512)")
+    raise UsageError(
+        f"input={text!r}: use 'course' or 'course2' (the 5×5 examples), N or HxW (1..512)"
+    )
 
 
 class InputParam(Param):
@@ -145,7 +154,8 @@ class Conv(Scenario):
         Param(
             "preset",
             "none",
-            "set input, kernel, stride, padding and pooling to a course case: 227-11-4 (→ 55), "
+            "set input, kernel, stride, padding and pooling (overriding them) to a course "
+            "case: course2 (the second worked example), 227-11-4 (→ 55), "
             "64-7-2 (→ 29), 32x64-5 (→ 28×60), 28-5-pool2 (Conv2d(1,5,5): → 24, pool → 12), "
             "lab-cnn (28 → 28 → pool 14)",
             choices=tuple(PRESETS),
@@ -153,14 +163,15 @@ class Conv(Scenario):
         InputParam(
             "input",
             "course",
-            "'course' (the 5×5 example), or a size N or HxW (random integers 0..3 from the seed)",
+            "'course' or 'course2' (the 5×5 examples), or a size N or HxW (random integers 0..3 "
+            "from the seed)",
         ),
         Param(
             "filter",
             "course",
-            "course: 1 on both diagonals ([[1,0,1],[0,1,0],[1,0,1]] at 3×3); ones; random "
-            "(integers −1..1)",
-            choices=("course", "ones", "random"),
+            "course: 1 on both diagonals ([[1,0,1],[0,1,0],[1,0,1]] at 3×3); course2: the "
+            "second example's [[0,1,2],[2,2,0],[0,1,2]]; ones; random (integers −1..1)",
+            choices=("course", "course2", "ones", "random"),
         ),
         Param("kernel", 3, "filter size (square)", min=1, max=31),
         Param("stride", 1, "step of the window", min=1, max=16),
@@ -176,12 +187,16 @@ class Conv(Scenario):
             p[key] = value
         size = parse_input(p.input)
         if size is None:
-            x = torch.tensor(COURSE_INPUT, dtype=torch.float64)
+            x = torch.tensor(COURSE_INPUTS[p.input], dtype=torch.float64)
         else:
             x = torch.randint(0, 4, size).double()
         k = p.kernel
         if p.filter == "course":
             f = (torch.eye(k) + torch.eye(k).flip(1)).clamp(max=1).double()
+        elif p.filter == "course2":
+            if k != 3:
+                raise UsageError(f"filter=course2 is 3×3; kernel={k} asks for {k}×{k}")
+            f = torch.tensor(COURSE2_FILTER, dtype=torch.float64)
         elif p.filter == "ones":
             f = torch.ones(k, k, dtype=torch.float64)
         else:

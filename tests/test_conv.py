@@ -25,6 +25,11 @@ def test_course_example_headless_record_carries_the_output(capsys):
     assert final["value"] == 5
 
 
+def test_the_courses_second_example():
+    runner = make_runner("conv", "preset=course2", advance=9)
+    assert runner.record()["output"] == [[12, 12, 17], [10, 17, 19], [9, 6, 14]]
+
+
 def test_the_output_fills_in_one_position_per_step():
     runner = make_runner("conv", advance=2)
     rec = runner.record()
@@ -101,6 +106,7 @@ def test_pooling_steps_write_out_their_window():
     [
         (("kernel=7",), "kernel=7 does not fit the 5×5 input"),
         (("input=abc",), "input='abc': use 'course'"),
+        (("filter=course2", "kernel=2"), "filter=course2 is 3×3"),
         (("pooling=max", "pool=4"), "pool=4 is larger than the 3×3 output map"),
         (("preset=nope",), "preset='nope' is not allowed"),
     ],
