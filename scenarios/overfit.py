@@ -233,7 +233,7 @@ class Overfit(Scenario):
         series = tuple(f"{p}{k}" for p in both for k in ("train_loss", "val_loss"))
         loss = Panel(
             "line",
-            "Training and validation loss (BCE); │ stop here = lowest validation loss",
+            "Train & validation loss (│ stop here: lowest val)",
             series=series,
             options={"logy": True, "ema": 0},
         )
