@@ -233,7 +233,7 @@ class Overfit(Scenario):
         series = tuple(f"{p}{k}" for p in both for k in ("train_loss", "val_loss"))
         loss = Panel(
             "line",
-            "Train & validation loss (│ stop here: lowest val)",
+            "Train & val loss (│ = stop here)",
             series=series,
             options={"logy": True, "ema": 0},
         )
