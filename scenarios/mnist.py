@@ -28,6 +28,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from dltui.scenario import Panel, Param, Scenario, UsageError, data, to_numpy
+from dltui.scenario.schedules import Schedule, lr_beside_loss, lr_panel, schedule_param
 
 LAB_LR = {"cnn": 1e-3, "linear": 0.1}
 EVAL_BATCH = 1000
@@ -118,6 +119,7 @@ class Mnist(Scenario):
         "epoch": "epoch this batch belongs to (1-based)",
         "images_per_s": "training throughput, images per second (wall clock)",
         "test_accuracy": "accuracy on the whole test set (only at the end of each epoch)",
+        "lr": "learning rate of this batch (only with a schedule)",
     }
     params = (
         Param(
@@ -150,6 +152,7 @@ class Mnist(Scenario):
             display=True,
         ),
         Param("amp", "off", "mixed precision on CUDA", choices=("off", "bf16", "fp16")),
+        schedule_param(),  # stepped at each epoch's end, as the course's loop does
     )
 
     # -- the lab code -------------------------------------------------------------------
@@ -178,6 +181,8 @@ class Mnist(Scenario):
             self.model = nn.Sequential(nn.Flatten(), self.linear).to(self.device)
             self.optimizer = torch.optim.SGD(self.model.parameters(), lr=p.lr)
         self.criterion = nn.CrossEntropyLoss()
+        self.schedule = Schedule.parse(p.schedule).build([self.optimizer], p.epochs)
+        self.epoch_loss = torch.zeros((), device=self.device)  # for schedule=plateau
         self.amp_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(p.amp)
         self.scaler = torch.amp.GradScaler("cuda") if p.amp == "fp16" else None
 
@@ -245,7 +250,21 @@ class Mnist(Scenario):
         }
         if self.batch == self.batches_per_epoch:
             metrics["test_accuracy"] = self.evaluate()
+        if not self.schedule.constant:
+            self.scheduled(metrics, cost)
         return metrics
+
+    def scheduled(self, metrics: dict, cost: torch.Tensor) -> None:
+        """This batch's lr; at an epoch's end the schedule steps (plateau: on its mean loss)."""
+        metrics["lr"] = self.optimizer.param_groups[0]["lr"]
+        self.epoch_loss += cost.detach().float()
+        if self.batch == self.batches_per_epoch:
+            self.schedule.step([float(self.epoch_loss) / self.batch])
+            self.epoch_loss.zero_()
+
+    def on_param(self, name: str, value) -> None:
+        if name == "lr":  # under a schedule: the new base, cut as far as the schedule has
+            self.schedule.set_base(self.optimizer, value)
 
     def evaluate(self) -> torch.Tensor:
         """Test accuracy and confusion matrix, batched under no_grad; stays on the device."""
@@ -310,6 +329,8 @@ class Mnist(Scenario):
             ),
             Panel("text", "Throughput", "throughput"),
         )
+        if not self.schedule.constant:
+            top = lr_beside_loss(top, lr_panel(("lr",)), self.columns)[0]
         if self.p.model == "linear":
             return top + (
                 Panel("images", "Probe (test image)", "probe"),
@@ -347,6 +368,12 @@ class Mnist(Scenario):
                 "confusion": self.confusion_view(),
                 "throughput": {"text": self.throughput_text()},
             }
+            if not self.schedule.constant:  # the lr drops, marked on the loss and lr plots
+                marks = [
+                    (m * self.batches_per_epoch, self.schedule.label())
+                    for m in self.schedule.marks(self.p.epochs)
+                ]
+                out["loss"] = out["lr"] = {"events": marks}
             if self.p.model == "linear":
                 w = self.linear.weight.reshape(10, 28, 28)
                 out["filters"] = {

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from dltui.scenario import Panel, Param, Scenario, UsageError
+from dltui.scenario.schedules import Schedule, lr_beside_loss, lr_panel, schedule_param
 from dltui.scenario.show import vec
 
 from .landscapes import LANDSCAPES, Landscape, grid
@@ -130,6 +131,8 @@ class Optimizers(Scenario):
         " null once it diverged",
         "<opt>/x": "racer <opt>'s x after this step's update",
         "<opt>/y": "racer <opt>'s y after this step's update",
+        "<opt>/lr": "racer <opt>'s learning rate in this step (only with a schedule; "
+        "'<opt>:const/…' are the constant-lr twins of `twins`)",
     }
     params = (
         Param(
@@ -171,6 +174,8 @@ class Optimizers(Scenario):
             live=True,
             display=True,
         ),
+        schedule_param(),  # one step of the race = one epoch of the schedule
+        Param("twins", False, "with a schedule: race a constant-lr twin of each (<opt>:const)"),
     )
 
     panels = race_panels("rosenbrock", NAMES)
@@ -186,6 +191,15 @@ class Optimizers(Scenario):
         noise_seed = int(torch.randint(0, 2**31 - 1, (1,)).item())
         self.racers = [Racer(n, w0, self.lr_of(n), noise_seed) for n in self.names]
         self.t = 0
+        self.schedule = Schedule.parse(self.p.schedule)
+        self.schedule.build([r.optimizer for r in self.racers], self.steps)
+        if self.p.twins and self.schedule.constant:
+            raise UsageError(
+                "twins=on races constant-lr twins beside a schedule; set one too, "
+                "e.g. schedule=multistep:30,80"
+            )
+        twins = self.p.twins
+        self.twins = [Racer(n, w0, self.lr_of(n), noise_seed) for n in self.names] if twins else []
 
     def lr_of(self, name: str) -> float:
         return (self.p[f"lr.{name}"] or self.land.lrs[name]) * self.p.lr
@@ -214,7 +228,20 @@ class Optimizers(Scenario):
             metrics[f"{r.name}/x"], metrics[f"{r.name}/y"] = float(x), float(y)
         running = [metrics[f"{r.name}/loss"] for r in self.racers if r.diverged_at is None]
         metrics["loss"] = min(running) if running else math.nan
+        if not self.schedule.constant:
+            self.scheduled_step(metrics)
         return metrics
+
+    def scheduled_step(self, metrics: dict[str, float]) -> None:
+        """The schedule's lr of this step per racer, the constant-lr twins, then one epoch on."""
+        for r in self.twins:
+            if r.diverged_at is None:
+                self.race(r)
+            metrics[f"{r.name}:const/loss"] = r.forward_loss if r.diverged_at is None else math.nan
+        for r in self.racers + self.twins:
+            name = r.name + (":const" if r in self.twins else "")
+            metrics[f"{name}/lr"] = r.optimizer.param_groups[0]["lr"]
+        self.schedule.step([r.forward_loss for r in self.racers])
 
     def race(self, r: Racer) -> None:
         """One step of one racer: forward, backward, (noise), optimizer step, divergence check."""
@@ -242,13 +269,17 @@ class Optimizers(Scenario):
 
     def on_param(self, name: str, value) -> None:
         if name == "lr" or name.startswith("lr."):
-            for r in self.racers:
-                for group in r.optimizer.param_groups:
-                    group["lr"] = self.lr_of(r.name)
+            for r in self.racers + self.twins:
+                self.schedule.set_base(r.optimizer, self.lr_of(r.name))
 
     # -- what to show -------------------------------------------------------------------
     def layout(self) -> tuple[Panel, ...]:
-        return race_panels(self.p.landscape, self.names)
+        if self.schedule.constant:
+            return race_panels(self.p.landscape, self.names)
+        names = (*self.names, *(f"{r.name}:const" for r in self.twins))
+        lrs = lr_panel(tuple(f"{n}/lr" for n in names))
+        panels, self.columns = lr_beside_loss(race_panels(self.p.landscape, names), lrs, 2)
+        return panels
 
     def view(self) -> dict[str, dict]:
         x, y, z = grid(self.land.name)
@@ -259,12 +290,20 @@ class Optimizers(Scenario):
                 "z": z,
                 "log": True,
                 "levels": 12,
-                "trajectories": [(r.name, r.trajectory()) for r in self.racers],
+                "trajectories": [(r.name, r.trajectory()) for r in self.racers]
+                + [(f"{r.name}:const", r.trajectory()) for r in self.twins],
                 "markers": [tuple(m) for m in self.land.minima],
             },
             "racers": self.table(),
             "math": {"text": self.math()},
+            **self.schedule_marks(),
         }
+
+    def schedule_marks(self) -> dict[str, dict]:
+        """The schedule's lr drops, marked on the loss and lr plots."""
+        marks = [(m, self.schedule.label()) for m in self.schedule.marks(self.limit or self.steps)]
+        lines = [p.key for p in self.layout() if p.kind == "line"] if marks else []
+        return {key: {"events": marks} for key in lines}
 
     def state(self, r: Racer) -> dict[str, list[float]]:
         """The optimizer's internal state for this racer, read from `optimizer.state`."""
@@ -298,7 +337,7 @@ class Optimizers(Scenario):
             rows.append(
                 [
                     LABELS[r.name],
-                    self.lr_of(r.name),
+                    r.optimizer.param_groups[0]["lr"],  # the schedule's, when there is one
                     float(x),
                     float(y),
                     self.loss_now(r),
@@ -320,7 +359,7 @@ class Optimizers(Scenario):
         head = f"# {self.land.name}: {self.land.lesson}"
         if racer is None:
             return f"{head}\n{LABELS[name]} is not in this race (optimizers={self.p.optimizers})."
-        lr, g = self.lr_of(name), racer.grad
+        lr, g = racer.optimizer.param_groups[0]["lr"], racer.grad
         hyper = {
             "momentum": f", μ {MOMENTUM}",
             "nesterov": f", μ {MOMENTUM}",

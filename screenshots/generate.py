@@ -27,6 +27,21 @@ SHOTS: dict[str, list[str]] = {
     "multivar.svg": ["multivar", "--steps", "21"],
     "optimizers.svg": ["optimizers", "--set", "landscape=ravine", "--steps", "100"],
     "optimizers-rosenbrock.svg": ["optimizers", "--steps", "300"],
+    "optimizers-schedule.svg": [
+        "optimizers",
+        *("--set", "landscape=ravine", "--set", "optimizers=sgd,adam", "--set", "lr.sgd=0.05"),
+        *("--set", "schedule=multistep:30,80", "--set", "twins=on", "--steps", "100"),
+    ],
+    "conv.svg": ["conv", "--steps", "5"],
+    "conv-padding.svg": ["conv", "--set", "padding=1", "--set", "pooling=max", "--steps", "27"],
+    "conv-lab-cnn.svg": ["conv", "--set", "preset=lab-cnn", "--steps", "800"],
+    "overfit.svg": ["overfit", "--steps", "1500"],
+    "overfit-dropout.svg": ["overfit", "--set", "compare=dropout", "--steps", "1500"],
+    "mnist-digits-schedule.svg": [
+        "mnist",
+        *("--set", "dataset=digits", "--set", "model=linear", "--set", "lr=0.2"),
+        *("--set", "schedule=step:3", "--steps", "150"),
+    ],
     "mnist.svg": ["mnist", "--steps", "1200"],  # two epochs of the real MNIST
     "mnist-digits.svg": ["mnist", "--set", "dataset=digits", "--steps", "60"],
     "mnist-linear-digits.svg": [

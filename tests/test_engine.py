@@ -42,10 +42,12 @@ SMOKE_STEPS = {"mnist": 20}
 def test_every_builtin_runs_with_finite_falling_loss(name):
     steps = SMOKE_STEPS.get(name, 60)
     runner = make_runner(name, *SMOKE_SETS.get(name, ()), steps=steps)
-    losses = [record["loss"] for record in records_of(runner)]
+    records = records_of(runner)
     assert runner.step_count == steps and runner.diverged_at is None
-    assert all(np.isfinite(losses))
-    assert np.mean(losses[-10:]) < np.mean(losses[:10]), f"{name}: loss did not fall"
+    if "loss" in runner.cls.records:  # conv trains nothing: arithmetic, no loss
+        losses = [record["loss"] for record in records]
+        assert all(np.isfinite(losses))
+        assert np.mean(losses[-10:]) < np.mean(losses[:10]), f"{name}: loss did not fall"
     frame = runner.frame()
     assert frame.panels, f"{name}: view() gave no panel data"
 

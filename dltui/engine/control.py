@@ -197,7 +197,7 @@ def run_info(ctl: Controller) -> RunInfo:
         params=tuple(cls.params),
         values=runner.params.as_dict(),
         keys=dict(cls.keys),
-        columns=cls.columns,
+        columns=runner.scenario.columns,  # setup() may change it for its params
         device=device_label(runner.device),
         limit=runner.limit,
         speed=ctl.speed,

@@ -336,6 +336,7 @@ class Runner:
         rec: dict[str, Any] = {"step": self.step_count}
         for k, v in self.last.items():
             rec[k] = v if math.isfinite(v) else None
+        rec.update(self.scenario.record_extras())
         if self.diverged_at is not None:
             rec["diverged"] = True
             rec["diverged_at"] = self.diverged_at
@@ -376,9 +377,15 @@ class Runner:
         )
 
     def _line_data(self, events: tuple[tuple[int, str], ...]) -> dict[str, dict[str, Any]]:
-        """Line panels' data: the history of their series and the live changes."""
+        """Line panels' data: the history of their series, the scenario's own marks (view()'s
+        "events" under the panel's key: a schedule's milestones, the best step) and the live
+        changes."""
+        view = self._last_view or {}
         return {
-            panel.key: {"series": self.history.snapshot(panel.series), "events": events}
+            panel.key: {
+                "series": self.history.snapshot(panel.series),
+                "events": (*_marks(view.get(panel.key)), *events),
+            }
             for panel in self._lines
         }
 
@@ -421,3 +428,9 @@ class Runner:
         if self.step_count >= self.limit:
             return f"finished {self.limit} steps"
         return ""
+
+
+def _marks(data: Any) -> tuple[tuple[int, str], ...]:
+    """The (step, label) events a scenario's view() gives a line panel, if any."""
+    events = data.get("events") if isinstance(data, dict) else None
+    return tuple((int(step), str(label)) for step, label in events or ())

@@ -152,6 +152,11 @@ class Scenario:
         """Panels for the current params (override when they depend on params)."""
         return self.panels
 
+    def record_extras(self) -> dict[str, Any]:
+        """JSON values a record carries beside the scalar metrics (lists, strings), e.g. a
+        convolution's output map as nested lists. Called at record time. Default: none."""
+        return {}
+
     def length(self) -> int:
         """Natural length of a run in steps, after setup() (override when it depends on
         params or data, e.g. epochs × batches per epoch). Default: `steps`."""

@@ -10,6 +10,9 @@ line     Filled by the engine from the run's history: `series` names the metrics
          (record keys; default: the panel's key). Options: logy (bool), ema (float smoothing
          factor in (0, 1), default 0.98; 0 turns the trend line off), xlabel.
          The data: {"series": {name: (steps, values)}, "events": [(step, label)]}.
+         view() may give a line panel {"events": [(step, label)]} of its own under the
+         panel's key: marks drawn with the live changes (a schedule's milestones, the step
+         of the lowest validation loss).
 field2d  {"x": (nx,), "y": (ny,), "z": (ny, nx) scalar field,
           "points": (n, 2), "labels": (n,) class 0/1 or ints,          (optional)
           "trajectories": [(name, (k, 2) array)],                      (optional)
