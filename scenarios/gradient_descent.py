@@ -142,5 +142,13 @@ class GradientDescent(Scenario):
                 f"  W = {num(w)} − {lr:g}·({num(float(formula))}) = {num(w - lr * float(formula))}",
                 f"  W − 1 is multiplied by 1 − α·2/m·Σxᵢ² = 1 − {lr:g}·{2 / m * sum_x2:.4g}",
                 f"  = {factor:.4g} each step: {verdict}",
+                *(
+                    [
+                        "# W has converged: the gradient is 0, so a new α has nothing to scale",
+                        "  (press r to start over from W = w0 with this α)",
+                    ]
+                    if abs(float(formula)) < 1e-9 and abs(w - 1) < 1e-9
+                    else []
+                ),
             ]
         )

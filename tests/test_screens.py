@@ -207,3 +207,19 @@ def test_gd_says_w_left_the_plot_at_any_width(width):
         "ylabel": "cost(W)",
     }
     assert "W → 14.3 off the plot" in render_curve1d(data, width, 14).plain
+
+
+def test_a_log_plot_says_the_loss_reached_zero():
+    from dltui.render.line import render_line
+
+    x = np.arange(1, 51)
+    data = {"series": {"loss": (x, np.maximum(1 / x - 0.05, 0))}}
+    assert "loss reached 0 at step 20" in render_line(data, 60, 12, logy=True, ema=0).plain
+
+
+def test_gd_says_a_new_lr_has_nothing_to_scale_once_w_has_converged():
+    from conftest import make_runner
+
+    runner = make_runner("gd", advance=100)
+    assert "nothing to scale" in runner.scenario.math() and "press r" in runner.scenario.math()
+    assert "nothing to scale" not in make_runner("gd", advance=2).scenario.math()

@@ -99,6 +99,16 @@ def _one_per_row(ticks: np.ndarray, lo: float, hi: float, rows: int) -> np.ndarr
     return np.array(kept)
 
 
+def _first_zero(steps: Any, values: Any) -> float | None:
+    """The step at which a series first reached 0 (or below), if its last value is there."""
+    y = np.asarray(values if values is not None else [], dtype=float).ravel()
+    if not y.size or not y[-1] <= 0:
+        return None
+    x = np.asarray(steps if steps is not None else [], dtype=float).ravel()
+    x = x if x.size == y.size else np.arange(1, y.size + 1, dtype=float)
+    return float(x[np.argmax(y <= 0)])
+
+
 def _clean(steps: Any, values: Any, logy: bool) -> tuple[np.ndarray, np.ndarray]:
     """Finite (and, for log y, positive) points as float arrays."""
     y = np.asarray(values if values is not None else [], dtype=float).ravel()
@@ -165,9 +175,12 @@ def render_line(
     """Metric histories vs step: faint raw points, bold EMA trend, event lines, legend.
     `ylim` fixes the y range (accuracy on [0, 1]: a flat 0.5 stays flat, not square waves)."""
     series: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+    zeros: list[str] = []  # log y cannot draw a loss of 0: say so instead of stopping silently
     for name, xy in dict((data or {}).get("series") or {}).items():
         steps, values = xy if isinstance(xy, (tuple, list)) and len(xy) == 2 else (None, xy)
         x, y = _clean(steps, values, logy)
+        if logy and (hit := _first_zero(steps, values)) is not None:
+            zeros.append(f"{name} reached 0 at step {fmt_num(hit, 6)}")
         if y.size:
             # `ema` is per step: points recorded every k steps (test accuracy per epoch, old
             # decimated history) decay by ema**k, so a sparse series' trend does not lag.
@@ -191,8 +204,12 @@ def render_line(
         ylo, yhi = float(ylim[0]), float(ylim[1])
     if yhi <= ylo:
         ylo, yhi = ylo - 0.5, yhi + 0.5
-    title = "  ".join(
-        f"{n} {fmt_num(s[2][-1] if smooth else s[1][-1], 4)}" for n, s in series.items()
+    title = (
+        "; ".join(zeros)
+        if zeros
+        else "  ".join(
+            f"{n} {fmt_num(s[2][-1] if smooth else s[1][-1], 4)}" for n, s in series.items()
+        )
     )
     # Several series: a coloured legend line above the plot (plotext's own legend sits on the
     # data in the top-left corner and hides it in short panels).
@@ -240,6 +257,8 @@ def render_line(
     if legend is not None:
         if logy:
             legend.append("  (log y)", style=DIM)
+        if zeros:
+            legend.append("  " + "; ".join(zeros), style="bold")
         plot = Text("\n").join([legend, plot])
     return fit(plot, width, height)
 
