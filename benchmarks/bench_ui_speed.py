@@ -1,12 +1,15 @@
 """Training speed under the live UI vs headless, for every built-in scenario, side by side.
 
-    python benchmarks/bench_ui_speed.py [--seconds 4] [--repeats 3] [NAME ...]
+    python benchmarks/bench_ui_speed.py [--seconds 4] [--repeats 3] [--threads N] [NAME ...]
 
 For each scenario, at `--speed max`: (a) the headless Runner in this process, steps/s over
 `--seconds`; (b) the real Textual app (headless terminal, 120×40) driving the engine in its
 child process, steps/s as its frames report them over the same time. The ratio (b)/(a) is what
 issue 11 asks to keep ≥ 0.9×: frames must not throttle training. Medians of `--repeats`,
-interleaved. MNIST runs on scikit-learn's digits (no dataset download here).
+interleaved. MNIST runs on the 8×8 digits dltui ships (no dataset download here).
+`--threads N` gives torch N threads on both sides (default: torch's own count): on a 2-core
+machine `--threads 1` leaves the UI a core, and separates what the UI costs from what sharing
+two cores between torch's threads and the UI costs.
 """
 
 from __future__ import annotations
@@ -27,8 +30,11 @@ from dltui.ui.link import ProcessLink
 SETS = {"mnist": ("dataset=digits",)}
 
 
+THREADS: int | None = None
+
+
 def spec(name: str) -> RunSpec:
-    return RunSpec(name, SETS.get(name, ()), device="cpu", speed=None, steps=10**9)
+    return RunSpec(name, SETS.get(name, ()), device="cpu", speed=None, steps=10**9, threads=THREADS)
 
 
 def headless(name: str, seconds: float) -> float:
@@ -64,7 +70,12 @@ def main() -> None:
     parser.add_argument("names", nargs="*", default=list(builtins()))
     parser.add_argument("--seconds", type=float, default=4.0)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=None)
     args = parser.parse_args()
+    global THREADS
+    THREADS = args.threads
+    if args.threads:
+        torch.set_num_threads(args.threads)
     print(
         f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
         f"{args.seconds:g} s a measure, median of {args.repeats}"
