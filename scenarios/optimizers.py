@@ -149,6 +149,7 @@ class Optimizers(Scenario):
             min=0.0,
             max=1e6,
             live=True,
+            label="lr ×",
         ),
         *(Param(f"lr.{n}", 0.0, _lr_help(n), min=0.0, max=1e6, live=True) for n in NAMES),
         Param(

@@ -3,6 +3,8 @@ q, a panel zoomed to the whole screen, one log-y switch, compact layouts at 80×
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from conftest import make_app, wait_for_step
@@ -223,3 +225,11 @@ def test_gd_says_a_new_lr_has_nothing_to_scale_once_w_has_converged():
     runner = make_runner("gd", advance=100)
     assert "nothing to scale" in runner.scenario.math() and "press r" in runner.scenario.math()
     assert "nothing to scale" not in make_runner("gd", advance=2).scenario.math()
+
+
+def test_the_race_header_says_its_lr_is_a_scale():
+    from dltui.scenario import Param
+
+    info = replace(INFO, params=(Param("lr", 1.0, "scale", live=True, label="lr ×"),))
+    plain = header_text(info, frame(lr=None, params={"lr": 2.0}), 120).plain
+    assert "lr ×2" in plain

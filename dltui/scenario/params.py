@@ -27,7 +27,8 @@ class Param:
     value is a comma list whose items must each be a choice. `live` params can change while a
     run is going (the UI's `[`/`]` keys change `lr`); the others need a reset. A `display`
     param changes only what is shown (which image, which racer), not training, so changing it
-    marks no event on the loss curves.
+    marks no event on the loss curves. `label` is how the header names the value when it is
+    not what it seems (the race's `lr` is a scale on every racer's own: "lr ×").
     """
 
     name: str
@@ -39,6 +40,7 @@ class Param:
     live: bool = False
     multi: bool = False
     display: bool = False
+    label: str = ""
 
     @property
     def type_name(self) -> str:

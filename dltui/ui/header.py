@@ -50,9 +50,11 @@ def header_text(
     parts.append(Part(f"│ speed {speed} ", drop=3))
     if frame.status == "running" and live:
         parts.append(Part(f"({frame.steps_per_s:,.0f} steps/s) ", "dim", drop=1))
-    lr = frame.lr if frame.lr is not None else frame.params.get("lr")
-    if lr is not None:
-        parts.append(Part(f"│ lr {lr:.4g} "))
+    if frame.lr is not None:  # what the optimizers really hold
+        parts.append(Part(f"│ lr {frame.lr:.4g} "))
+    elif (lr := frame.params.get("lr")) is not None:
+        label = next((q.label for q in info.params if q.name == "lr"), "") if info else ""
+        parts.append(Part(f"│ {label or 'lr '}{lr:.4g} "))
     loss = frame.metrics.get("loss")
     if loss is not None:
         parts.append(Part(f"│ loss {loss:.4g} "))
