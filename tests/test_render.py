@@ -371,3 +371,16 @@ def test_curve1d_marks_point_and_reports_off_plot() -> None:
     assert "●" in text.plain and "slope=2" in text.plain
     off = render_curve1d({**sample("curve1d"), "w": 1e7, "cost": 1e14}, 60, 16)
     assert "w → 1e+07 off the plot" in off.plain and "●" not in off.plain
+
+
+def test_a_confusion_matrix_keeps_its_digit_labels_when_drawn_as_blocks():
+    from dltui.render.heatmap import render_heatmap
+
+    m = np.arange(100).reshape(10, 10) % 5
+    digits = list("0123456789")
+    data = {"matrices": [("epoch 1", m)], "row_labels": digits, "col_labels": digits}
+    for width, height in [(26, 8), (26, 12)]:
+        lines = render_heatmap(data, width, height).plain.splitlines()
+        assert lines[1].split() == digits  # the columns, over their blocks
+        rows = "".join(line.split()[0] for line in lines[2:] if line.strip())
+        assert rows == "0123456789", (width, height, rows)  # every row named, in order

@@ -113,18 +113,43 @@ def _draw_numbers(
 
 
 def _draw_pixels(
-    cv: Canvas, top: int, left: int, tw: int, th: int, idx: np.ndarray, rows: list[str]
+    cv: Canvas,
+    top: int,
+    left: int,
+    tw: int,
+    th: int,
+    idx: np.ndarray,
+    rows: list[str],
+    cols: list[str] = (),
 ) -> None:
-    """Each element as a block of pixels; rows/cols subsampled when the matrix is larger."""
+    """Each element as a block of pixels; rows/cols subsampled when the matrix is larger.
+    Labels stay where there is room: a row of column labels on top, row labels on the left,
+    one per text row, or, where a text row holds two matrix rows (half blocks), both ("01":
+    row 0 in the upper half, row 1 in the lower)."""
     r, c = idx.shape
+    if cols and th >= 3 and tw // c >= 1:
+        th -= 1
+        top += 1
+    else:
+        cols = []
     ph, pw = max(1, 2 * th // r), max(1, tw // c)
     label_w = 0
-    if rows and ph >= 2 and tw // 4 >= 2:
-        ph -= ph % 2
-        label_w = min(max(len(s) for s in rows) + 1, tw // 4)
+    if rows and tw // 4 >= 2 and (ph >= 2 or r <= 2 * th):
+        ph = ph - ph % 2 if ph >= 2 else 1
+        per_row = ph >= 2
+        names = (
+            rows
+            if per_row
+            else [rows[i] + (rows[i + 1] if i + 1 < r else "") for i in range(0, r, 2)]
+        )
+        label_w = min(max(len(s) for s in names) + 1, tw // 4)
         pw = max(1, (tw - label_w) // c)
-        for i in range(r):
-            cv.text(top + i * ph // 2, left, rows[i % len(rows)][: label_w - 1], fg=DIM)
+        for k, name in enumerate(names):
+            cv.text(top + (k * ph // 2 if per_row else k), left, name[: label_w - 1], fg=DIM)
+    if cols:
+        for j in range(c):
+            if pw * j < tw - label_w:
+                cv.text(top - 1, left + label_w + pw * j, cols[j][:pw], fg=DIM)
     ri = np.arange(min(r * ph, 2 * th)) * r // min(r * ph, 2 * th) if ph == 1 else None
     ci = np.arange(min(c * pw, tw - label_w)) * c // min(c * pw, tw - label_w) if pw == 1 else None
     pix = idx[ri] if ri is not None else np.repeat(idx, ph, axis=0)
@@ -181,5 +206,5 @@ def render_heatmap(data: dict[str, Any], width: int, height: int, **_: Any) -> T
             cw = min(max(base, (tw - label_w) // m.shape[1]), base + 2)
             _draw_numbers(cv, top + 1, left, m, idx, r_labels, c_labels, label_w, cw)
         else:
-            _draw_pixels(cv, top + 1, left, tw, th, idx, r_labels)
+            _draw_pixels(cv, top + 1, left, tw, th, idx, r_labels, c_labels)
     return cv.to_text()
