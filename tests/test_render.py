@@ -250,9 +250,9 @@ def test_field2d_draws_a_glyph_per_point() -> None:
     text = render_field2d(
         {"x": GRID, "y": GRID, "z": xx + yy, "points": pts, "labels": [0, 1, 0, 1, 1]}, 60, 20
     )
-    glyphs = [(ch, s) for row in cell_styles(text) for ch, s in row if ch == "●"]
+    glyphs = [(ch, s) for row in cell_styles(text) for ch, s in row if ch in "●○"]
     assert len(glyphs) == 5
-    assert sum(CLASS_COLORS[1] in hexes(s) for _, s in glyphs) == 3
+    assert sum(ch == "●" and CLASS_COLORS[1] in hexes(s) for ch, s in glyphs) == 3
 
 
 def test_field2d_boundary_is_the_diagonal() -> None:
@@ -384,3 +384,18 @@ def test_a_confusion_matrix_keeps_its_digit_labels_when_drawn_as_blocks():
         assert lines[1].split() == digits  # the columns, over their blocks
         rows = "".join(line.split()[0] for line in lines[2:] if line.strip())
         assert rows == "0123456789", (width, height, rows)  # every row named, in order
+
+
+def test_classes_read_apart_without_colour():
+    from dltui.render.field2d import render_field2d
+
+    g = np.linspace(0, 1, 5)
+    data = {
+        "x": g,
+        "y": g,
+        "z": np.zeros((5, 5)),
+        "points": [[0.1, 0.1], [0.9, 0.9]],
+        "labels": [0, 1],
+    }
+    plain = render_field2d(data, 30, 10).plain
+    assert "○" in plain and "●" in plain  # one glyph per class, not one colour per class

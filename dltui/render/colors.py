@@ -75,6 +75,15 @@ MARKER = "#ff5252"
 DIM = "#8a8a8a"
 
 
+CLASS_GLYPHS = ("○", "●", "×", "+", "◆", "▲")
+"""A glyph per class: under NO_COLOR or 16 colours the classes still read apart."""
+
+
+def class_glyph(label: int) -> str:
+    """The glyph of class `label`: ○ for 0 (and -1), ● for 1, then × + ◆ ▲."""
+    return CLASS_GLYPHS[max(label, 0) % len(CLASS_GLYPHS)]
+
+
 def class_color(label: int) -> str:
     """The glyph colour of class `label` (0 and -1 alike, so ±1 labels work too)."""
     if label <= 1:

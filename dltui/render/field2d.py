@@ -4,7 +4,8 @@
 (larger y drawn higher), colours it (sequential map; `log` colours by log10(z − min + eps);
 `diverging` centres a blue/red map on `boundary` or 0), draws contour lines where the contour
 band changes between neighbouring pixels and the `boundary` level as a white line, then puts
-`points` as '●' coloured by class, `trajectories` as dotted paths in the series colours with
+`points` as ● (class 1) and ○ (class 0, and -1), a glyph per class so that classes survive
+a terminal without colour, coloured by class, `trajectories` as dotted paths in the series colours with
 the current position as a bold '◆', and `markers` (e.g. minima) as '★'. Below the field: a
 legend line (trajectories, markers) and the axis ranges, when there is room.
 Options passed by keyword (levels, log, diverging, boundary) override the data's keys.
@@ -27,6 +28,7 @@ from .colors import (
     SERIES,
     Canvas,
     class_color,
+    class_glyph,
     luminance,
     quantize,
     quantize_diverging,
@@ -173,7 +175,7 @@ def render_field2d(data: dict[str, Any], width: int, height: int, **options: Any
         ok &= (pp[:, 1] >= 0) & (pp[:, 1] < 2 * rows)
         for (pc, pr), lab in zip(pp[ok].astype(int).tolist(), labels[ok].tolist()):
             k = int(lab) if np.isfinite(lab) else 0
-            canvas.text(pr // 2, pc, "●", fg=class_color(k), bold=True)
+            canvas.text(pr // 2, pc, class_glyph(k), fg=class_color(k), bold=True)
             canvas.bg[pr // 2, pc] = pix[pr, pc]
 
     # trajectories: dotted path, bold current position; markers on top
