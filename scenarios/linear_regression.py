@@ -110,6 +110,8 @@ class LinearRegression(Scenario):
                 "levels": 10,
                 "trajectories": [("SGD (W, b)", path)],
                 "markers": [("minimum W=1, b=0", 1.0, 0.0)],
+                "xlabel": "W",
+                "ylabel": "b",
             },
             "math": {"text": self.math()},
         }

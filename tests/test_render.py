@@ -399,3 +399,12 @@ def test_classes_read_apart_without_colour():
     }
     plain = render_field2d(data, 30, 10).plain
     assert "○" in plain and "●" in plain  # one glyph per class, not one colour per class
+
+
+def test_a_field_names_its_axes():
+    from dltui.render.field2d import render_field2d
+
+    g = np.linspace(0, 1, 5)
+    data = {"x": g, "y": g, "z": np.zeros((5, 5)), "xlabel": "x₁", "ylabel": "x₂"}
+    plain = render_field2d(data, 50, 10).plain
+    assert "x₁∈[0,1]" in plain and "x₂∈[0,1]" in plain

@@ -7,7 +7,8 @@ band changes between neighbouring pixels and the `boundary` level as a white lin
 `points` as ● (class 1) and ○ (class 0, and -1), a glyph per class so that classes survive
 a terminal without colour, coloured by class, `trajectories` as dotted paths in the series colours with
 the current position as a bold '◆', and `markers` (e.g. minima) as '★'. Below the field: a
-legend line (trajectories, markers) and the axis ranges, when there is room.
+legend line (trajectories, markers) and the axis ranges (named by `xlabel`/`ylabel`: x₁ and x₂
+on a decision boundary, W and b on a cost surface), when there is room.
 Options passed by keyword (levels, log, diverging, boundary) override the data's keys.
 """
 
@@ -210,8 +211,9 @@ def render_field2d(data: dict[str, Any], width: int, height: int, **options: Any
         row += 1
     if footer:
         scale = "log z" if log else "z"
+        xname, yname = str(d.get("xlabel") or "x"), str(d.get("ylabel") or "y")
         axes = (
-            f"x∈[{fmt_num(x[0], 3)},{fmt_num(x[-1], 3)}] y∈[{fmt_num(y[0], 3)},"
+            f"{xname}∈[{fmt_num(x[0], 3)},{fmt_num(x[-1], 3)}] {yname}∈[{fmt_num(y[0], 3)},"
             f"{fmt_num(y[-1], 3)}] {scale}∈[{fmt_num(zmin, 3)},{fmt_num(zmax, 3)}]"
         )
         canvas.text(row, 0, axes, fg=DIM)

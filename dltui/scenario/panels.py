@@ -49,6 +49,8 @@ FIELDS: dict[str, frozenset[str]] = {
             "labels",
             "trajectories",
             "markers",
+            "xlabel",
+            "ylabel",
             "levels",
             "log",
             "boundary",

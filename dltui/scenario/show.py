@@ -88,4 +88,6 @@ def decision_field(
         "labels": np.asarray(labels).astype(int),
         "boundary": 0.5,
         "diverging": True,
+        "xlabel": "x₁",  # the inputs' names on the slides
+        "ylabel": "x₂",
     }
