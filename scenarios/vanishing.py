@@ -327,16 +327,19 @@ class Vanishing(Scenario):
         return (
             Panel("bars", "‖∂L/∂W‖ per layer (1 = input side)", "grads", row_span=3),
             *boundaries,
-            Panel("line", "Loss (BCE)", series=tuple(p + "loss" for p in both)),
+            # log y: a sigmoid net stuck at ln 2 = 0.69 stays visible beside one that learns
+            Panel(
+                "line", "Loss (BCE)", series=tuple(p + "loss" for p in both), options={"logy": True}
+            ),
             Panel(
                 "line",
                 f"Test accuracy (every {TEST_EVERY} steps)",
                 series=tuple(p + "test_accuracy" for p in both),
-                options={"ema": 0},
+                options={"ema": 0, "ylim": (0, 1)},  # a flat 0.5 stays flat, not square waves
             ),
             Panel(
                 "line",
-                "Pre-activations z of layer `layer`: 15/50/85th percentiles",
+                f"Pre-activations z of layer {self.p.layer}: 15/50/85th percentiles",
                 col_span=2,
                 options={"ema": 0},
                 series=tuple(f"{p}pre/p{q}" for p in both for q in (15, 50, 85)),
