@@ -200,6 +200,7 @@ class Mnist(Scenario):
         self.steps_done = 0
         self.images_per_s = 0.0
         self._mark = (self.clock(), 0)
+        self._last_step = self._mark[0]
 
     def load_data(self) -> None:
         """The whole dataset on the device, as ToTensor() gives it: float in [0, 1]."""
@@ -291,7 +292,7 @@ class Mnist(Scenario):
         """A gap of over a second between steps is a pause (space, or a lecturer talking):
         images/s and the ETA count training time only, not the time the run stood still."""
         now = self.clock()
-        gap = now - getattr(self, "_last_step", now)
+        gap = now - self._last_step
         if gap > PAUSE_GAP:
             t0, s0 = self._mark
             self._mark = (t0 + gap, s0)

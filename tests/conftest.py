@@ -7,6 +7,7 @@ import asyncio
 import types
 
 import pytest
+import torch
 
 from dltui.engine.runner import Runner
 from dltui.protocol import RunSpec
@@ -94,6 +95,15 @@ async def wait_for_step(pilot, step: int, timeout: float = 60.0) -> None:
             raise AssertionError(f"no frame at step {step} within {timeout}s")
         await pilot.pause(0.05)
     await pilot.pause()
+
+
+@pytest.fixture(scope="module")
+def one_thread():
+    """torch on one thread for a module: the same float sums on any machine."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 @pytest.fixture

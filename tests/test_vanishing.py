@@ -23,12 +23,7 @@ from dltui.scenarios.vanishing import DATA_SEED, N_TRAIN, parse_compare, spirals
 Vanishing = load("vanishing")
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def lab_losses(steps: int, seed: int = 777) -> list[float]:

@@ -123,27 +123,25 @@ def _clean(steps: Any, values: Any, logy: bool) -> tuple[np.ndarray, np.ndarray]
 
 def _events(data: Any, xmin: float, xmax: float) -> list[tuple[float, str]]:
     """The last six steps with events inside the plotted range; several changes at one step
-    share one label ("lr=0.5, noise=1") instead of drawing over each other."""
-    merged: dict[float, list[str]] = {}
+    share one label ("lr=0.5, noise=1") instead of drawing over each other, and the same
+    param changed twice at one step shows its last value."""
+    merged: dict[float, dict[str, str]] = {}
     for item in list((data or {}).get("events") or []):
         try:
             step, label = float(item[0]), str(item[1])
         except (TypeError, ValueError, IndexError):
             continue
         if xmin <= step <= xmax:
-            labels = merged.setdefault(step, [])
-            if label.split("=")[0] + "=" in {x.split("=")[0] + "=" for x in labels}:
-                labels[:] = [x for x in labels if x.split("=")[0] != label.split("=")[0]]
-            labels.append(label)  # the same param twice at one step: its last value
-    return [(step, ", ".join(labels)) for step, labels in merged.items()][-6:]
+            labels = merged.setdefault(step, {})
+            labels.pop(label.split("=")[0], None)  # re-inserted last: its newest value
+            labels[label.split("=")[0]] = label
+    return [(step, ", ".join(labels.values())) for step, labels in merged.items()][-6:]
 
 
-def _event_label(label: str, step: float, xmin: float, xmax: float, width: int) -> tuple[str, str]:
-    """Where a label goes: left of its line when it would run off the right edge."""
+def _event_align(label: str, step: float, xmin: float, xmax: float, width: int) -> str:
+    """Labels go right of their line, or left of it where they would run off the edge."""
     column = (step - xmin) / (xmax - xmin) * width
-    if column + len(label) + 1 > width:
-        return label, "right"
-    return label, "left"
+    return "right" if column + len(label) + 1 > width else "left"
 
 
 def _compact(series: dict, width: int, height: int) -> Text:
@@ -234,8 +232,8 @@ def render_line(
                 plt.plot(xt, yt, marker="braille", color=rgb(color))
         for step, label in _events(data, xmin, xmax):
             plt.vline(step, color=rgb(DIM))
-            text, align = _event_label(label, step, xmin, xmax, width)
-            plt.text(text, step, yhi, color=rgb("#e0e0e0"), alignment=align)
+            align = _event_align(label, step, xmin, xmax, width)
+            plt.text(label, step, yhi, color=rgb("#e0e0e0"), alignment=align)
         xt = nice_ticks(xmin, xmax, max(2, width // 16))
         plt.xticks(list(xt), [fmt_num(v, 4) for v in xt])
         yt = nice_ticks(ylo, yhi, max(3, height // 5))  # at least 3 ticks to read a value by
@@ -264,9 +262,9 @@ def render_line(
 
 
 def _legend(series: dict, smooth: bool, width: int) -> Text:
-    """Every series named: a coloured ■, the name and the latest (trend) value; a suffix all
-    names share ("/loss", which the panel's title says) is left out, values go when they don't fit, and what still doesn't
-    fit wraps onto more lines (the caller gives them the plot's rows)."""
+    """Every series named: a coloured ■, the name and the latest (trend) value. A suffix all
+    names share ("/loss", which the panel's title says) is left out, values go when they don't
+    fit, and what still doesn't fit wraps onto more lines (the caller gives them plot rows)."""
     names = list(series)
     suffix = os.path.commonprefix([n[::-1] for n in names])[::-1] if len(names) > 1 else ""
     suffix = suffix[suffix.find("/") :] if "/" in suffix else ""

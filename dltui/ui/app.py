@@ -80,9 +80,8 @@ class DltuiApp(App[int]):
         self.error: str | None = None
         self._awaiting_frame = False
         self._dirty = True
-        self._asked = (0.0, 0.0)
-        self.log_y = False
-        self._note = ""  # the UI's own status note (a failed save), shown over empty messages  # (wall, CPU) clock when the last frame was asked for
+        self._asked = (0.0, 0.0)  # (wall, CPU) clock when the last frame was asked for
+        self._note = ""  # the UI's own status note (a failed save), shown over empty messages
         self._panels: list[PanelWidget] = []
 
     def compose(self) -> ComposeResult:
@@ -265,9 +264,9 @@ class DltuiApp(App[int]):
     def action_log(self) -> None:
         """One switch for the whole screen: every loss-like line panel on log y, or none."""
         panels = [panel for panel in self._panels if panel.takes_log]
-        self.log_y = not all(panel.options.get("logy") for panel in panels)
+        log_y = not all(panel.options.get("logy") for panel in panels)
         for panel in panels:
-            panel.set_log(self.log_y)
+            panel.set_log(log_y)
 
     def action_zoom(self) -> None:
         """The focused panel (tab moves focus) to the whole screen, and back."""
