@@ -253,7 +253,8 @@ def render_line(
         out = plt.build()
     plot = _embolden(Text.from_ansi(out), SERIES if smooth else ())
     if legend is not None:
-        if logy:
+        last = legend.plain.split("\n")[-1]
+        if logy and len(last) + 9 <= width:  # else the panel's "log y" subtitle says it
             legend.append("  (log y)", style=DIM)
         if zeros:
             legend.append("  " + "; ".join(zeros), style="bold")
