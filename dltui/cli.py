@@ -57,6 +57,16 @@ def _positive(text: str) -> int:
     return int(text)
 
 
+def _megabytes(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number of megabytes, got {text!r}") from None
+    if not 0 <= value <= 1 << 20:  # nan too
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1048576, got {text!r}")
+    return value
+
+
 def _seed(text: str) -> int:
     try:
         value = int(text)
@@ -116,6 +126,20 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--speed", type=_speed, default="default", help="steps per second in the UI, or 'max'"
     )
+    run.add_argument(
+        "--at",
+        action="append",
+        default=[],
+        metavar="STEP:ACTION",
+        help="a timed action: STEP:lr=0.5 (any live param) or STEP:rewind=K (repeatable)",
+    )
+    run.add_argument(
+        "--checkpoint-mb",
+        type=_megabytes,
+        default=256,
+        metavar="MB",
+        help="time travel's memory for checkpoints (default 256; 0 turns it off)",
+    )
     run.add_argument("--headless", action="store_true", help="no UI; final record on stdout")
     run.add_argument("--jsonl", metavar="FILE|-", help="write records as JSON lines")
     run.add_argument(
@@ -174,6 +198,14 @@ def cmd_info(target: str) -> int:
     print(f"  {'step':<16} updates done so far (1-based)")
     for key, meaning in cls.records.items():
         print(f"  {key:<16} {meaning}")
+    print(f"  {'branch':<16} which branch of the run (with --at, or after going back)")
+    print(
+        "\ntime travel (b, B, g, home; --at STEP:ACTION headless): exact all the way back to"
+        "\n  step 0, as replay from checkpoints; --checkpoint-mb (default 256) bounds their"
+        "\n  memory, so going far back in a long run replays longer, never less exactly."
+        "\n  Live params replayed by --at and branches: "
+        + (", ".join(p.name for p in cls.params if p.live and not p.display) or "none")
+    )
     return 0
 
 
@@ -199,6 +231,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         speed=args.speed,
         paused=args.paused,
         threads=args.threads,
+        at=tuple(args.at),
+        checkpoint_mb=args.checkpoint_mb,
     )
     if args.headless:
         from dltui.engine.headless import run_headless

@@ -43,6 +43,10 @@ class RunSpec:
     paused: bool = False
     threads: int | None = None
     """torch's CPU threads (None: torch's default); the same number gives the same numbers."""
+    at: tuple[str, ...] = ()
+    """Timed actions, `STEP:NAME=VALUE` or `STEP:rewind=K` (--at)."""
+    checkpoint_mb: float = 256
+    """Time travel's memory budget (--checkpoint-mb; 0 turns it off)."""
 
 
 # -- commands: consumer → engine --------------------------------------------------------------
@@ -116,6 +120,20 @@ class PressKey:
 
 
 @dataclass(frozen=True)
+class Back:
+    """Go back `n` updates (b, B): the state after that step, exactly (time travel)."""
+
+    n: int = 1
+
+
+@dataclass(frozen=True)
+class GoTo:
+    """Go to step `step`, back or forward (g, home); forward trains or replays to it."""
+
+    step: int
+
+
+@dataclass(frozen=True)
 class WantFrame:
     """Send the next Frame when it is ready (the UI asks for one at a time)."""
 
@@ -137,6 +155,8 @@ Command = (
     | SetParam
     | ScaleParam
     | PressKey
+    | Back
+    | GoTo
     | WantFrame
     | Quit
 )
@@ -163,6 +183,20 @@ class RunInfo:
     speed: float | None
     paused: bool
     seed: int
+
+
+@dataclass(frozen=True, eq=False)  # eq=False: numpy arrays inside
+class Ghost:
+    """A run left behind by a branch or a reset, drawn dimmed beside the current one."""
+
+    label: str
+    """What the ghost was, e.g. "lr=1" (its value of what changed) or "previous run"."""
+    step: int
+    """Where the current run parted from it (0 after a reset)."""
+    mark: str
+    """The label of that branch point on the curves, e.g. "lr=0.5 from step 1200"."""
+    series: dict[str, tuple[Any, Any]]
+    """Every recorded metric as (steps, values), thinned to a few hundred points."""
 
 
 @dataclass(frozen=True, eq=False)  # eq=False: numpy arrays inside don't compare with ==
@@ -200,6 +234,12 @@ class Frame:
     """A line for the user: why the run paused, what went wrong."""
     panel_errors: dict[str, str] = field(default_factory=dict)
     """Panel key -> why its data is wrong (a mistake in the scenario's view()), one line."""
+    head: int = 0
+    """The furthest step this branch has reached (> step after going back)."""
+    branch: int = 0
+    """Which branch of the run this is: 0 at first, +1 at each branch or reset."""
+    ghosts: tuple[Ghost, ...] | None = None
+    """The runs left behind (newest last); None: the same as in the previous frame."""
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ HERE = Path(__file__).resolve().parent
 # file name -> arguments after `dltui run`
 SHOTS: dict[str, list[str]] = {
     "xor.svg": ["xor", "--steps", "3000"],
+    "xor-ghost.svg": ["xor", "--steps", "3000", "--at", "3000:rewind=1000", "--at", "3000:lr=4"],
     "xor-single-layer.svg": ["xor", "--set", "hidden=0", "--steps", "3000"],
     "and.svg": ["and", "--steps", "1000"],
     "or.svg": ["or", "--steps", "1000"],

@@ -25,18 +25,23 @@ def make_runner(
     steps: int | None = None,
     seed: int | None = None,
     advance: int = 0,
+    at: tuple[str, ...] = (),
+    checkpoint_mb: float = 256,
     **values,
 ) -> Runner:
     """A CPU run of `target` (a built-in name or path/to/file.py[:Class]).
 
     `sets` are `--set` assignments as the command line gives them ("compare=relu"), `values`
     typed param values (lr=0.5); `steps` is --steps (the run's limit, None for the scenario's
-    own); the run takes `advance` steps before it is returned."""
+    own); `at` the --at script, `checkpoint_mb` time travel's budget; the run takes `advance`
+    steps before it is returned."""
     cls = load(target)
     params = Params(cls.params, values)
     for assignment in sets:
         params.set_text(assignment)
-    runner = Runner(cls, params, seed=seed, device="cpu", limit=steps)
+    runner = Runner(
+        cls, params, seed=seed, device="cpu", limit=steps, at=at, checkpoint_mb=checkpoint_mb
+    )
     runner.step(advance)
     return runner
 

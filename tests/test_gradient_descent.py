@@ -132,7 +132,9 @@ def test_multivar_reproduces_the_lab_every_epoch():
         assert [rec["w1"], rec["w2"], rec["w3"]] == w
         assert rec["b"] == b
     assert records[0]["loss"] == pytest.approx(29661.800781, rel=1e-7)
-    assert records[-1]["loss"] == pytest.approx(1.619046, rel=1e-6)
+    # rel 2e-5, not 1e-6: after 21 epochs the cost's last digits depend on the CPU's float
+    # kernels (AVX2 1.619046, AVX-512 1.619063); every epoch equals the lab code run here.
+    assert records[-1]["loss"] == pytest.approx(1.619046, rel=2e-5)
 
 
 def test_multivar_hypotheses_match_the_lab():

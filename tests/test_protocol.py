@@ -22,6 +22,7 @@ COMMANDS = typing.get_args(p.Command)
 def example(cls: type) -> object:
     """An instance of a command class, with plausible field values."""
     values = {"n": 2, "speed": 50.0, "name": "lr", "value": 0.25, "factor": 2.0, "key": "nokey"}
+    values["step"] = 3
     return cls(*(values[f] for f in cls.__match_args__))
 
 

@@ -75,7 +75,9 @@ def test_sigmoid_stays_at_a_coin_toss_while_batchnorm_learns_the_spirals():
     assert rec["test_accuracy"] == pytest.approx(0.52)
     assert rec["loss"] == pytest.approx(0.70218, rel=1e-3)
     assert rec["cmp/test_accuracy"] == pytest.approx(1.0)
-    assert rec["cmp/loss"] == pytest.approx(0.058027, rel=1e-3)
+    # Not pinned closer: 2000 steps of BatchNorm training amplify the last-bit differences of
+    # CPU kernels (0.048 with AVX2 kernels, 0.058 and 0.071 on other machines).
+    assert rec["cmp/loss"] < 0.1
 
 
 def test_relu_with_kaiming_init_learns_the_spirals():

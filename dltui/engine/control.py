@@ -15,11 +15,13 @@ import torch
 
 from dltui.engine.runner import Runner, device_label
 from dltui.protocol import (
+    Back,
     Command,
     Crash,
     Error,
     Faster,
     Frame,
+    GoTo,
     Hello,
     Message,
     Pause,
@@ -97,6 +99,12 @@ class Controller:
                     self.message = f"{name} = {self.runner.params.declared(name).format(value)}"
                 case PressKey(key):
                     self.message = self.runner.press(key)
+                case Back(n):
+                    self._set_playing(False)
+                    self.runner.back(n)
+                case GoTo(step):
+                    self._set_playing(False)
+                    self.runner.goto(step)
                 case _:
                     self.message = f"the engine does not take {command!r}"
         except UsageError as exc:
@@ -177,7 +185,15 @@ def build_runner(spec: RunSpec) -> Runner:
         params.set_text(assignment)
     if spec.threads is not None:
         torch.set_num_threads(spec.threads)
-    return Runner(cls, params, seed=spec.seed, device=spec.device, limit=spec.steps)
+    return Runner(
+        cls,
+        params,
+        seed=spec.seed,
+        device=spec.device,
+        limit=spec.steps,
+        checkpoint_mb=spec.checkpoint_mb,
+        at=spec.at,
+    )
 
 
 def build_controller(spec: RunSpec) -> Controller:

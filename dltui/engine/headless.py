@@ -53,7 +53,10 @@ def run_headless(
                 if not (sink is out and runner.done):
                     _write(sink, json.dumps(rec) + "\n", jsonl, runner.step_count)
             if runner.done:
-                break
+                runner.fire_script()  # an action at the last step (a rewind) goes on
+                if runner.done:
+                    break
+                continue
             now = time.perf_counter()
             if now - last_progress >= 1.0:
                 last_progress = now

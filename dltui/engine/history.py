@@ -3,6 +3,7 @@
 Each metric keeps at most `capacity` points. When full, the older half is halved by merging
 neighbouring pairs (mean value, later step), so recent steps stay at full resolution and old
 ones thin out geometrically: a run of a million steps holds the same few thousand points.
+`truncated(step)` is the history as it stood at an earlier step (time travel).
 """
 
 from __future__ import annotations
@@ -45,6 +46,13 @@ class Series:
         self.values[k : k + rest] = self.values[half : self.n]
         self.n = k + rest
 
+    def truncated(self, step: int) -> Series:
+        """A copy holding only the points up to `step` (time travel went back there)."""
+        out = Series(self.capacity)
+        n = int(np.searchsorted(self.steps[: self.n], step, side="right"))
+        out.steps[:n], out.values[:n], out.n = self.steps[:n], self.values[:n], n
+        return out
+
     def snapshot(self, max_points: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Read-only copies of the points, thinned to at most `max_points` (keeps the last)."""
         steps, values = self.steps[: self.n], self.values[: self.n]
@@ -73,6 +81,12 @@ class History:
     def snapshot(self, keys=None, max_points: int = 2048) -> dict[str, tuple]:
         keys = self.series.keys() if keys is None else [k for k in keys if k in self.series]
         return {k: self.series[k].snapshot(max_points) for k in keys}
+
+    def truncated(self, step: int) -> History:
+        """A copy holding only the points up to `step`."""
+        out = History(self.capacity)
+        out.series = {k: s.truncated(step) for k, s in self.series.items()}
+        return out
 
     def nbytes(self) -> int:
         return sum(s.steps.nbytes + s.values.nbytes for s in self.series.values())

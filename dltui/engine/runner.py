@@ -18,19 +18,26 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
+from dataclasses import replace as dc_replace
 from typing import Any
 
 import torch
 
 from dltui.engine.history import History
-from dltui.protocol import Frame
+from dltui.engine.timetravel import Checkpoints, Script, TimeTravelOff, parse_at
+from dltui.protocol import Frame, Ghost
 from dltui.scenario.base import Scenario, ScenarioError
 from dltui.scenario.panels import check_view
 from dltui.scenario.params import Params, UsageError
 
 SYNC_EVERY = 64
 MAX_EVENTS = 200
-"""Live changes kept (and marked on the curves): the latest ones; a frame carries them all."""
+"""Live changes marked on the curves: the latest ones (all are kept, to replay them)."""
+GHOSTS = 3
+"""Runs left behind by branches and resets that stay on the curves (the newest)."""
+GHOST_POINTS = 400
+"""Points per ghost series: a dimmed curve needs no more than a panel's width of them."""
+CHECKPOINT_MB = 256
 VIEW_SHARE = 0.05
 """While training runs at max speed, refreshing the panels' pictures (scenario.view()) may take
 at most this share of wall time; in between, frames reuse the last picture (the header and the
@@ -88,10 +95,13 @@ class Runner:
         limit: int | None = None,
         history_capacity: int = 4096,
         sync_every: int | None = None,
+        checkpoint_mb: float = CHECKPOINT_MB,
+        at: tuple[str, ...] = (),
     ):
         """`sync_every`: read metrics off the device every that many steps (default: every
         step on the CPU, SYNC_EVERY elsewhere); more than 1 keeps them on the device between
-        captures, as on CUDA."""
+        captures, as on CUDA. `checkpoint_mb`: time travel's memory budget (0: off). `at`:
+        the `--at STEP:ACTION` script."""
         self.cls = cls
         self.params = params if params is not None else Params(cls.params)
         self.seed = cls.seed if seed is None else seed
@@ -100,16 +110,36 @@ class Runner:
         )
         self.history_capacity = history_capacity
         self.sync_every = sync_every or (1 if self.device.type == "cpu" else SYNC_EVERY)
-        self.events: list[tuple[int, str]] = []
         self._view_id = 0  # not reset by reset(): ids stay unique for this engine
         if limit is not None and limit < 1:
             raise UsageError(f"--steps must be at least 1, got {limit}")
         self._limit = limit
+        self.travel = Checkpoints(int(checkpoint_mb * 2**20))
+        self.ghosts: list[Ghost] = []
+        self._ghosts_sent = False  # whether the consumer has the current ghosts
+        self.branch = -1  # reset() makes it 0
+        self._fork_at: tuple[int, int] | None = None  # (branch, step) of the latest fork
+        self._fork_labels: dict[str, str] = {}
+        self.step_count = 0
         self.reset()
+        self.script: Script = parse_at(at, self.params, self.limit)
+        self.branched = bool(at)  # records say their branch once there can be more than one
 
     # -- lifecycle ----------------------------------------------------------------------
     def reset(self) -> None:
-        """Start over from step 0 with the same seed and the current params."""
+        """Start over from step 0 with the same seed and the current params; the run so far
+        stays as a ghost."""
+        if self.step_count > 0:
+            start = self._start_params
+            changed = [
+                f"{k}={self.params.declared(k).format(v)}"
+                for k, v in start.items()
+                if v != self.params[k] and not self.params.declared(k).display
+            ]
+            label = f"previous run ({', '.join(changed)})" if changed else "previous run"
+            self._keep_ghost(label, 0, "")
+        self.branch += 1
+        self._start_params = self.params.as_dict()
         torch.manual_seed(self.seed)
         self.scenario = self.cls(self.params, self.device)
         self.scenario.setup()
@@ -118,7 +148,13 @@ class Runner:
         self.history = History(self.history_capacity)
         self.last: dict[str, float] = {}
         self.diverged_at: int | None = None
-        self.events = []
+        self.actions: list[tuple[int, str, Any, str]] = []
+        """This branch's live changes to training: (after step, name, value, label)."""
+        self._applied = 0  # how many of them the state has had (more after going back)
+        self.head = 0  # the furthest step this branch has reached
+        self._left: History | None = None  # this branch's whole history, after going back
+        self._recorded = self._lazy_to = 0  # the last step whose metrics are in the history
+        self._replaying = False
         self._pending: list[tuple[int, dict[str, Any]]] = []
         self._rate_mark = (time.perf_counter(), 0)
         self.steps_per_s = 0.0
@@ -137,6 +173,11 @@ class Runner:
                     f"{self.cls.__name__}: line panel {panel.title!r} plots {bad[0]!r}, which "
                     f"records does not declare (records: {', '.join(self.cls.records)})"
                 )
+        self.travel_off = "" if self.travel.enabled else "time travel is off (--checkpoint-mb 0)"
+        self.travel.clear()
+        if self.travel.enabled:
+            self.travel.share(self.scenario, self.optimizers)
+            self._checkpoint()
 
     @property
     def limit(self) -> int:
@@ -152,9 +193,17 @@ class Runner:
         return self.diverged_at is not None or self.step_count >= self.limit
 
     def step(self, n: int = 1) -> int:
-        """Take up to n updates (fewer at the limit or on divergence); return how many."""
+        """Take up to n updates (fewer at the limit or on divergence); return how many.
+        Before each, the `--at` script's actions due now fire, and after going back this
+        branch's own live changes are made again at their steps."""
         taken = 0
-        while taken < n and not self.done:
+        while taken < n:
+            if self.script and not self._replaying:
+                self.fire_script()
+            if self.done:
+                break
+            if self._applied < len(self.actions):
+                self._redo_changes()
             try:
                 metrics = self.scenario.step()
             except SystemExit as exc:  # sys.exit() in a scenario must not end dltui silently
@@ -168,7 +217,117 @@ class Runner:
             self._pending.append((self.step_count, metrics))
             if len(self._pending) >= self.sync_every:
                 self.sync()
+            if self.step_count > self.head:
+                self.head = self.step_count
+                if self._left is not None and self.head >= self._left_head:
+                    self._left = None  # caught up: the history is whole again
+            if not self._replaying and self.travel.due(time.perf_counter()) and not self.done:
+                self._checkpoint()
+        if self.script and not self._replaying:
+            self.fire_script()  # actions after the last step taken, as a live change would be
         return taken
+
+    # -- time travel --------------------------------------------------------------------
+    def _checkpoint(self) -> None:
+        if self.travel_off:
+            return
+        self.sync()
+        try:
+            self.travel.take(self.step_count, self.scenario, self.params, self.last, self.device)
+        except TimeTravelOff as exc:
+            self.travel_off = str(exc)
+            self.travel.clear()
+
+    def back(self, n: int = 1) -> int:
+        """Go back n updates (to step 0 at most); returns the step now shown."""
+        return self.goto(max(0, self.step_count - n))
+
+    def goto(self, target: int) -> int:
+        """Be at step `target` exactly as the run was there: the nearest checkpoint at or
+        before it, then replay (forward past this branch's end: train on). Returns the step."""
+        if self.travel_off:
+            raise UsageError(self.travel_off)
+        target = max(0, min(int(target), max(self.limit, self.head)))
+        self.sync()
+        if target == self.step_count:
+            return target
+        ckpt = self.travel.at_or_before(max(target - 1, 0))
+        if target > self.step_count and (ckpt is None or ckpt.step <= self.step_count):
+            self.step(target - self.step_count)  # ahead of every checkpoint: train on
+            return self.step_count
+        if target < self.step_count and self._left is None:
+            self._left, self._left_head = self.history, self.head
+        limit = max(self.limit, target)
+        shown = {q.name: self.params[q.name] for q in self.cls.params if q.display and q.live}
+        self.scenario = self.travel.restore(ckpt, self.params, self.device)
+        self.scenario.limit = limit
+        self.optimizers = self.scenario.optimizers()
+        for name, value in shown.items():  # what is shown stays as the user chose it now
+            self.params[name] = value
+            self.scenario.on_param(name, value)
+        self.step_count, self.last, self.diverged_at = ckpt.step, dict(ckpt.last), None
+        self._lazy, self._lazy_to = {}, target
+        self._applied = next(
+            (i for i, a in enumerate(self.actions) if a[0] >= ckpt.step), len(self.actions)
+        )
+        self.history = (self._left or self.history).truncated(target)
+        self._recorded = target
+        self._replaying = True
+        try:
+            self.step(target - ckpt.step)
+        finally:
+            self._replaying = False
+        self._view_due = 0.0
+        return self.step_count
+
+    def _redo_changes(self) -> None:
+        """Make this branch's live changes recorded at the current step again (replay)."""
+        while (
+            self._applied < len(self.actions) and self.actions[self._applied][0] < self.step_count
+        ):
+            self._applied += 1  # before the checkpoint replay started from: already in it
+        while (
+            self._applied < len(self.actions) and self.actions[self._applied][0] == self.step_count
+        ):
+            _, name, value, _ = self.actions[self._applied]
+            self.params[name] = value
+            self.scenario.on_param(name, self.params[name])
+            self._applied += 1
+
+    def fire_script(self) -> None:
+        """The `--at` actions due at this step, in their order (a rewind, then changes)."""
+        for action in self.script.due(self.step_count):
+            if action.name in ("rewind", "goto"):
+                self.goto(action.value)
+            else:
+                self.set_param(action.name, action.value)
+
+    def _fork(self, label: str) -> None:
+        """A live change while this branch has a future: the future becomes a ghost, marked
+        with the changes made at the branch point."""
+        step = self.step_count
+        self._keep_ghost(label, step, "")
+        self._fork_labels = {}
+        self.actions = self.actions[: self._applied]
+        self.travel.drop_after(step)
+        self._left = None
+        self.head = step
+        self.branch += 1
+        self.branched = True
+        self._fork_at = (self.branch, step)
+
+    def _keep_ghost(self, label: str, step: int, mark: str) -> None:
+        history = self._left or self.history
+        self.sync()
+        series = history.snapshot(None, max_points=GHOST_POINTS)
+        self.ghosts = [*self.ghosts, Ghost(label, step, mark, series)][-GHOSTS:]
+        self._ghosts_sent = False
+        self.branched = True
+
+    @property
+    def events(self) -> list[tuple[int, str]]:
+        """The live changes made so far on this branch, as (step, label) marks."""
+        return [(a[0], a[3]) for a in self.actions[: self._applied][-MAX_EVENTS:]]
 
     def _check_records(self, metrics: Any) -> None:
         """Once a run: step() returns a dict whose keys `records` declares."""
@@ -199,7 +358,9 @@ class Runner:
         except (TypeError, ValueError, RuntimeError, OverflowError):
             raise self._bad_metric(pending) from None
         for step, values in rows:
-            self.history.record(step, values)
+            if step > self._recorded:  # replayed steps are in the history already
+                self.history.record(step, values)
+                self._recorded = step
             self.last = values
             loss = values.get("loss")
             blown_up = loss is not None and not loss <= self.cls.diverge_above  # NaN too
@@ -267,7 +428,9 @@ class Runner:
         for key, fn in lazy.items():
             value = fn()
             values[key] = float(value.item() if hasattr(value, "item") else value)
-        self.history.record(self.step_count, values)
+        if self.step_count > self._lazy_to:  # replayed steps are in the history already
+            self.history.record(self.step_count, values)
+            self._lazy_to = self.step_count
         merged = {**self.last, **values}
         self.last = {k: merged[k] for k in (*self._order, *merged) if k in merged}
 
@@ -277,13 +440,24 @@ class Runner:
         param = self.params.declared(name)
         if not param.live:
             raise UsageError(f"{name} cannot change during a run; set it with --set and reset")
+        old = self.params[name]
         self.params[name] = value
         value = self.params[name]
+        if not param.display:  # a change to training: marked on the curves, replayed
+            label = f"{name}={param.format(value)}"
+            self.sync()
+            if self._applied < len(self.actions) or self.step_count < self.head:
+                self._fork(f"{name}={param.format(old)}")
+            if self._fork_at == (self.branch, self.step_count):  # the branch point's label
+                self._fork_labels[name] = label
+                marks = ", ".join(self._fork_labels.values())
+                mark = f"{marks} from step {self.step_count:,}"
+                self.ghosts[-1] = dc_replace(self.ghosts[-1], mark=mark)
+                self._ghosts_sent = False
+            self.actions.insert(self._applied, (self.step_count, name, value, label))
+            self._applied += 1
         self.scenario.on_param(name, value)
         self._view_due = 0.0  # show its effect in the next frame
-        if not param.display:  # a change to training: marked where it happened on the curves
-            self.events.append((self.step_count, f"{name}={param.format(value)}"))
-            del self.events[:-MAX_EVENTS]
         return value
 
     def scale_param(self, name: str, factor: float) -> Any:
@@ -337,6 +511,8 @@ class Runner:
         for k, v in self.last.items():
             rec[k] = v if math.isfinite(v) else None
         rec.update(self.scenario.record_extras())
+        if self.branched:
+            rec["branch"] = self.branch
         if self.diverged_at is not None:
             rec["diverged"] = True
             rec["diverged_at"] = self.diverged_at
@@ -374,7 +550,17 @@ class Runner:
             diverged_at=self.diverged_at,
             message=message or self.message(),
             panel_errors=self._panel_errors,
+            head=self.head,
+            branch=self.branch,
+            ghosts=self._take_ghosts(),
         )
+
+    def _take_ghosts(self) -> tuple[Ghost, ...] | None:
+        """The ghosts, in the first frame after they changed (None: unchanged)."""
+        if self._ghosts_sent:
+            return None
+        self._ghosts_sent = True
+        return tuple(self.ghosts)
 
     def _line_data(self, events: tuple[tuple[int, str], ...]) -> dict[str, dict[str, Any]]:
         """Line panels' data: the history of their series, the scenario's own marks (view()'s

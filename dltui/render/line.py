@@ -1,10 +1,11 @@
 """Line plots of metric histories (loss vs step) drawn with plotext.
 
 `render_line(data, width, height, *, logy=False, ema=0.98, xlabel="step")` with data
-{"series": {name: (steps, values)}, "events": [(step, label)]}: raw points faint, an EMA trend
-(computed over all raw points, debiased like TensorBoard) bold on top, events as vertical
-lines labelled at the top, a legend when there are several series, log10 y with readable ticks
-when `logy`. Every series is min/max-decimated to ≈2× width points first (plotting 100k raw
+{"series": {name: (steps, values)}, "events": [(step, label)], "ghosts": [{"label", "step",
+"mark", "series"}]}: raw points faint, an EMA trend (computed over all raw points, debiased like
+TensorBoard) bold on top, events as vertical lines labelled at the top, ghosts (runs left behind
+by time travel) as dimmed trends under them with their branch point marked, a legend when there
+are several series or ghosts, log10 y with readable ticks when `logy`. Every series is min/max-decimated to ≈2× width points first (plotting 100k raw
 points costs ~1 s a frame). Panels too small for axes get one line per series: name, last value
 and a sparkline of the trend. Also provides `ema_trend`, `nice_ticks`, `decimate` and
 `PLOT_LOCK` (plotext keeps one global figure; hold the lock while building one).
@@ -22,6 +23,9 @@ from rich.style import Style
 from rich.text import Span, Text
 
 from .colors import DIM, SERIES, shade
+
+GHOST = "#b39ddb"
+"""Branch points and ghost legend entries (the ghost curves are their series' colours, dimmed)."""
 from .text import fit, fmt_num, message
 
 PLOT_LOCK = threading.Lock()
@@ -192,10 +196,13 @@ def render_line(
 
     smooth = bool(ema) and 0 < ema < 1
     tf = np.log10 if logy else (lambda v: v)
-    xmin = min(float(s[0].min()) for s in series.values())
-    xmax = max(float(s[0].max()) for s in series.values())
-    ylo = min(float(np.min(tf(s[1]))) for s in series.values())
-    yhi = max(float(np.max(tf(s[1]))) for s in series.values())
+    ghosts = _ghosts(data, list(series), logy, ema if smooth else 0.0)
+    drawn = [(s[0], s[1]) for s in series.values()]
+    drawn += [(x, y) for _, _, lines in ghosts for x, y, _, _ in lines]
+    xmin = min(float(x.min()) for x, _ in drawn)
+    xmax = max(float(x.max()) for x, _ in drawn)
+    ylo = min(float(np.min(tf(y))) for _, y in drawn)
+    yhi = max(float(np.max(tf(y))) for _, y in drawn)
     if xmax <= xmin:
         xmin, xmax = xmin - 1, xmax + 1
     if ylim is not None and not logy:
@@ -211,13 +218,18 @@ def render_line(
     )
     # Several series: a coloured legend line above the plot (plotext's own legend sits on the
     # data in the top-left corner and hides it in short panels).
-    legend = _legend(series, smooth, width) if len(series) > 1 else None
+    legend = _legend(series, smooth, width, ghosts) if len(series) > 1 or ghosts else None
     plot_height = height - len(legend.split("\n")) if legend is not None else height
     with PLOT_LOCK:
         plt.clear_figure()
         plt.limitsize(False, False)
         plt.plotsize(width, plot_height)
         plt.theme("pro")
+        for age, (_, _, lines) in enumerate(reversed(ghosts)):  # ghosts under everything
+            for x, _, trend, i in lines:
+                color = shade([SERIES[i % len(SERIES)]], 0.55 - 0.12 * age)[0]
+                xt, yt = decimate(x, tf(trend), width, envelope=False)
+                plt.plot(xt, yt, marker="braille", color=rgb(color))
         for i, (name, (x, y, trend)) in enumerate(series.items()):  # raw points first ...
             color = SERIES[i % len(SERIES)]
             xs, ys = decimate(x, tf(y), width, envelope=True)
@@ -230,7 +242,14 @@ def render_line(
                 color = SERIES[i % len(SERIES)]
                 xt, yt = decimate(x, tf(trend), width, envelope=False)
                 plt.plot(xt, yt, marker="braille", color=rgb(color))
+        marks = _branch_marks(ghosts)
+        for step, label in marks:
+            plt.vline(step, color=rgb(GHOST))
+            align = _event_align(label, step, xmin, xmax, width)
+            plt.text(label, step, yhi, color=rgb(GHOST), alignment=align)
         for step, label in _events(data, xmin, xmax):
+            if any(step == at for at, _ in marks):
+                continue  # the branch mark says it ("lr=0.5 from step 1,200")
             plt.vline(step, color=rgb(DIM))
             align = _event_align(label, step, xmin, xmax, width)
             plt.text(label, step, yhi, color=rgb("#e0e0e0"), alignment=align)
@@ -262,7 +281,30 @@ def render_line(
     return fit(plot, width, height)
 
 
-def _legend(series: dict, smooth: bool, width: int) -> Text:
+def _ghosts(data: Any, names: list[str], logy: bool, ema: float) -> list[tuple]:
+    """The ghosts that have some of this panel's series: (label, ghost, [(x, y, trend, i)]),
+    i being the series' place in the panel (its colour)."""
+    out = []
+    for ghost in (data or {}).get("ghosts") or ():
+        lines = []
+        for i, name in enumerate(names):
+            xy = (ghost.get("series") or {}).get(name)
+            x, y = _clean(xy[0], xy[1], logy) if xy is not None else (np.zeros(0), np.zeros(0))
+            if x.size:
+                spacing = float(np.median(np.diff(x))) if x.size > 1 else 1.0
+                trend = ema_trend(y, ema ** max(spacing, 1.0)) if ema else y
+                lines.append((x, y, trend, i))
+        if lines:
+            out.append((str(ghost.get("label", "ghost")), ghost, lines))
+    return out
+
+
+def _branch_marks(ghosts: list[tuple]) -> list[tuple[float, str]]:
+    """Where each ghost parted from the run, labelled ("lr=0.5 from step 1,200")."""
+    return [(float(g["step"]), str(g.get("mark") or "")) for _, g, _ in ghosts if g.get("mark")]
+
+
+def _legend(series: dict, smooth: bool, width: int, ghosts: list | None = None) -> Text:
     """Every series named: a coloured ■, the name and the latest (trend) value. A suffix all
     names share ("/loss", which the panel's title says) is left out, values go when they don't
     fit, and what still doesn't fit wraps onto more lines (the caller gives them plot rows)."""
@@ -276,6 +318,8 @@ def _legend(series: dict, smooth: bool, width: int) -> Text:
             item = Text("■ ", style=SERIES[i % len(SERIES)])
             item.append(f"{name[: len(name) - len(suffix)] if suffix else name}{value}")
             items.append(item)
+        for label, _, _ in ghosts or ():
+            items.append(Text(f"┄ ghost: {label}", style=GHOST))
         lines, line = [], Text(" ")
         for item in items:
             if line.cell_len > 1 and line.cell_len + item.cell_len > width:

@@ -25,10 +25,12 @@ from textual.containers import Grid
 from textual.widgets import Footer, Static
 
 from dltui import protocol as p
+from dltui.ui.goto import GoToScreen
 from dltui.ui.header import header_text
 from dltui.ui.help import HelpScreen
 from dltui.ui.link import InlineLink, Link, ProcessLink
 from dltui.ui.panel import PanelWidget
+from dltui.ui.timeline import timeline_text
 
 MIN_SIZE = (80, 24)
 CAPTION_ROWS = 30
@@ -53,6 +55,11 @@ class DltuiApp(App[int]):
         Binding("space", "toggle", "Pause/Run"),
         Binding("n,right", "step(1)", "Step"),
         Binding("N", "step(10)", "10 steps", show=False),
+        Binding("b,left", "back(1)", "Back", key_display="b"),
+        Binding("B", "back(10)", "10 back", show=False),
+        Binding("g", "goto", "Go to"),
+        Binding("home", "home", "Step 0", show=False),
+        Binding("c", "ghosts", "Ghosts", show=False),
         Binding("left_square_bracket", "lr(0.5)", "lr÷2", key_display="["),
         Binding("right_square_bracket", "lr(2)", "lr×2", key_display="]"),
         Binding("left_curly_bracket", "lr(0.1)", "lr÷10", key_display="{", show=False),
@@ -83,12 +90,16 @@ class DltuiApp(App[int]):
         self._asked = (0.0, 0.0)  # (wall, CPU) clock when the last frame was asked for
         self._note = ""  # the UI's own status note (a failed save), shown over empty messages
         self._panels: list[PanelWidget] = []
+        self.ghosts: tuple[p.Ghost, ...] = ()
+        """Runs left behind by branches and resets (the engine sends them when they change)."""
+        self.show_ghosts = True
 
     def compose(self) -> ComposeResult:
         yield Static(Text("dltui  starting the engine…", style="bold"), id="header")
         yield Static("", id="caption")
         yield Grid(id="grid")
         yield Static("", id="too-small")
+        yield Static("", id="timeline")
         yield Static("", id="message")
         yield Footer()
 
@@ -163,6 +174,7 @@ class DltuiApp(App[int]):
             grid.styles.grid_size_columns = info.columns
             self._panels = [PanelWidget(panel) for panel in info.panels]
             grid.mount_all(self._panels)
+        self.ghosts = ()
         for panel in self._panels:
             panel.forget_picture()  # a restarted engine counts its views from 0 again
         if self.run_to_limit:
@@ -175,6 +187,9 @@ class DltuiApp(App[int]):
             self.exit(2)
             return
         self.frame = frame
+        if frame.ghosts is not None:
+            self.ghosts = frame.ghosts
+            self._send_ghosts()
         for panel in self._panels:
             panel.update_from_frame(frame)
         self._update_header()
@@ -184,6 +199,8 @@ class DltuiApp(App[int]):
         finished = frame.step >= frame.limit or frame.status == "diverged"
         if self.screenshot_path is not None and finished:
             self.call_after_refresh(self._save_and_exit)
+        elif self.run_to_limit and not finished and frame.status == "paused":
+            self.command(p.Step(frame.limit - frame.step))  # an --at rewind went back: go on
 
     def _save_and_exit(self) -> None:
         path = Path(self.screenshot_path)
@@ -196,6 +213,19 @@ class DltuiApp(App[int]):
         live = not self.run_to_limit
         header = header_text(self.info, self.frame, width, live)
         self.query_one("#header", Static).update(header)
+        timeline = timeline_text(self.frame, self.ghosts, width)
+        bar = self.query_one("#timeline", Static)
+        bar.display = timeline is not None
+        if timeline is not None:
+            bar.update(timeline)
+
+    def _send_ghosts(self) -> None:
+        shown = [
+            {"label": g.label, "step": g.step, "mark": g.mark, "series": g.series}
+            for g in self.ghosts
+        ]
+        for panel in self._panels:
+            panel.set_ghosts(shown if self.show_ghosts else [])
 
     def _tell(self, text: str, style: str = "yellow") -> None:
         """A note from the UI itself (not the engine): kept on screen until the next command."""
@@ -241,6 +271,32 @@ class DltuiApp(App[int]):
 
     def action_step(self, n: int) -> None:
         self.command(p.Step(n))
+
+    def action_back(self, n: int) -> None:
+        self.command(p.Back(n))
+
+    def action_home(self) -> None:
+        self.command(p.GoTo(0))
+
+    def action_goto(self) -> None:
+        if self.frame is None or self.info is None:
+            return
+        frame = self.frame
+
+        def go(step: int | None) -> None:
+            if step is not None:
+                self.command(p.GoTo(step))
+
+        self.push_screen(GoToScreen(frame.step, frame.limit, frame.head), go)
+
+    def action_ghosts(self) -> None:
+        """Hide or show the runs left behind (on every line panel)."""
+        self.show_ghosts = not self.show_ghosts
+        self._send_ghosts()
+        if not self.ghosts:
+            self._tell("no ghosts yet: go back (b) and change lr, or reset (r)")
+        else:
+            self._tell(f"ghosts {'shown' if self.show_ghosts else 'hidden'} (c)")
 
     def action_faster(self) -> None:
         self.command(p.Faster())

@@ -46,6 +46,8 @@ class PanelWidget(Widget, can_focus=True):
         if self.options.get("logy"):
             self.border_subtitle = "log y"  # as `l` shows it
         self.data: dict[str, Any] = {}
+        self.ghosts: list[dict[str, Any]] = []
+        """Runs left behind (time travel), drawn dimmed on line panels; [] when hidden."""
         self.error = ""
         self._version = 0
         self._view_id = -1
@@ -68,6 +70,13 @@ class PanelWidget(Widget, can_focus=True):
 
     def forget_picture(self) -> None:
         self._view_id = -1
+        self.set_ghosts([])
+
+    def set_ghosts(self, ghosts: list[dict[str, Any]]) -> None:
+        if self.kind == "line" and (ghosts or self.ghosts):
+            self.ghosts = ghosts
+            self._version += 1
+            self.refresh()
 
     @property
     def takes_log(self) -> bool:
@@ -108,4 +117,5 @@ class PanelWidget(Widget, can_focus=True):
             return text
         if not self.data:
             return Text("waiting for the first frame…", style="dim")
-        return render(self.kind, self.data, width, height, self.options)
+        data = {**self.data, "ghosts": self.ghosts} if self.ghosts else self.data
+        return render(self.kind, data, width, height, self.options)
