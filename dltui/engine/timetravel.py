@@ -33,7 +33,7 @@ from dltui.scenario.params import Params, UsageError
 
 SHARE_BYTES = 1 << 20
 """Tensors this large that take no gradient are data: shared by checkpoints, never copied."""
-OVERHEAD = 0.03
+OVERHEAD = 0.04
 """Share of training time spent taking checkpoints (it also bounds the replay of a step back
 to about 1/OVERHEAD times one checkpoint's cost)."""
 KEEP_RECENT = 8
