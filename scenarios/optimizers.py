@@ -180,7 +180,7 @@ class Optimizers(Scenario):
         Param(
             "selected",
             "adam",
-            "the optimizer whose update the math panel shows",
+            "the optimizer highlighted: its table row, its path, its update in the math panel",
             choices=NAMES,
             live=True,
             display=True,
