@@ -202,8 +202,9 @@ class Optimizers(Scenario):
         self.start_race(start)
 
     def start_race(self, start: tuple[float, float]) -> None:
-        """Every racer (and twin) at `start` on `self.land`, with fresh optimizers."""
-        self.start = start
+        """Every racer (and twin) at `start` on `self.land`, with fresh optimizers and a fresh
+        schedule, from this step on."""
+        self.start, self.t0 = start, self.t
         dtype = torch.float32 if self.device.type == "mps" else torch.float64
         w0 = torch.tensor(start, dtype=dtype, device=self.device)
         self.racers = [Racer(n, w0, self.lr_of(n), self.noise_seed) for n in self.names]
@@ -325,7 +326,8 @@ class Optimizers(Scenario):
 
     def schedule_marks(self) -> dict[str, dict]:
         """The schedule's lr drops, marked on the loss and lr plots."""
-        marks = [(m, self.schedule.label()) for m in self.schedule.marks(self.limit or self.steps)]
+        epochs = (self.limit or self.steps) - self.t0  # the schedule restarts with the race
+        marks = [(self.t0 + m, self.schedule.label()) for m in self.schedule.marks(epochs)]
         lines = [p.key for p in self.layout() if p.kind == "line"] if marks else []
         return {key: {"events": marks} for key in lines}
 

@@ -311,3 +311,12 @@ def test_rastrigin_at_120x40_is_a_field_not_a_checkerboard_of_contours():
     assert len(pixels) > 1500
     contour = sum(p not in palette for p in pixels) / len(pixels)
     assert contour < 0.5, f"{contour:.0%} of the pixels are contour lines"
+
+
+def test_a_live_landscape_restarts_the_schedule_and_its_marks_with_the_race():
+    run = make_runner("optimizers", "schedule=multistep:30,80", steps=300, advance=50)
+    loss = ",".join(f"{n}/loss" for n in NAMES)
+    assert run.scenario.view()[loss]["events"] == [(30, "×0.1"), (80, "×0.1")]
+    run.set_param("landscape", "ravine")
+    assert run.scenario.view()[loss]["events"] == [(80, "×0.1"), (130, "×0.1")]
+    assert racer(run, "adam").optimizer.param_groups[0]["lr"] == LANDSCAPES["ravine"].lrs["adam"]
