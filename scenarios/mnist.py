@@ -314,12 +314,17 @@ class Mnist(Scenario):
 
     # -- what to show -------------------------------------------------------------------
     def layout(self) -> tuple[Panel, ...]:
+        """The CNN: loss, accuracy and throughput on top, maps and filters below. The linear
+        model: the ten 28×28 templates are the picture, so they take three columns of the two
+        lower rows (all ten at 16 pixels at 120×40; one row and two columns showed three), and
+        the loss shares the top row with the confusion matrix."""
+        linear = self.p.model == "linear"
         top = (
             Panel(
                 "line",
                 "Loss per batch (cross-entropy)",
                 "loss",
-                col_span=2,
+                col_span=1 if linear else 2,
                 options={"ema": 0.98, "logy": True},
             ),
             Panel(
@@ -330,19 +335,23 @@ class Mnist(Scenario):
             ),
             Panel("text", "Throughput", "throughput"),
         )
-        if not self.schedule.constant:
-            top = lr_beside_loss(top, lr_panel(("lr",)), self.columns)[0]
-        if self.p.model == "linear":
+        scheduled = not self.schedule.constant
+        self.columns = 5 if linear and scheduled else 4  # the lr plot: a column of its own
+        if scheduled:
+            lr = lr_panel(("lr",))
+            top = (top[0], lr, *top[1:]) if linear else lr_beside_loss(top, lr, self.columns)[0]
+        if linear:
             return top + (
+                Panel("heatmap", "Confusion (row = true)", "confusion"),
                 Panel("images", "Probe (test image)", "probe"),
-                Panel("images", "Weights of the 10 classes (28×28 each)", "filters", col_span=2),
-                Panel("bars", "Predicted probabilities", "probs"),
                 Panel(
-                    "heatmap",
-                    "Confusion on the test set (row: true, col: predicted)",
-                    "confusion",
-                    col_span=2,
+                    "images",
+                    "Weights of the 10 classes (28×28 each)",
+                    "filters",
+                    col_span=self.columns - 1,
+                    row_span=2,
                 ),
+                Panel("bars", "Predicted probabilities", "probs"),
             )
         return top + (
             Panel("images", "Probe (test image)", "probe"),

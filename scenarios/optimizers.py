@@ -6,7 +6,9 @@ Every step each racer computes f(x, y) with autograd, optionally adds Gaussian g
 and takes its optimizer's step. A racer whose loss or position becomes NaN/inf, or that runs
 10 window sizes away, is marked diverged and stops; the others go on. Learning rates default
 per landscape (see `scenarios/landscapes.py`) so that every racer visibly moves; `lr` scales
-them all (the `[` / `]` keys), `lr.adam=0.05` and friends override one.
+them all (the `[` / `]` keys), `lr.adam=0.05` and friends override one. `landscape` is live:
+switching it (`L` cycles them) restarts the racers at the new landscape's start, marked on
+the loss curves; the step count goes on.
 """
 
 from __future__ import annotations
@@ -61,10 +63,14 @@ def _v(values: list[float]) -> str:
     return vec(values, "+.4g", "()")
 
 
+def landscape_title(landscape: str) -> str:
+    return f"Landscape: {landscape} (log-spaced contours)"
+
+
 def race_panels(landscape: str, names: tuple[str, ...]) -> tuple[Panel, ...]:
     """The screen: landscape with trajectories, loss per racer (log y), the math, the table."""
     return (
-        Panel("field2d", f"Landscape: {landscape} (log-spaced contours)", "landscape", row_span=2),
+        Panel("field2d", landscape_title(landscape), "landscape", row_span=2),
         Panel(
             "line",
             "Loss per optimizer",
@@ -123,7 +129,10 @@ class Optimizers(Scenario):
     steps = 300
     speed = 30.0
     columns = 2
-    keys = {"tab": ("selected", 1, "next optimizer in the math panel")}
+    keys = {
+        "tab": ("selected", 1, "next optimizer: its row, its path and its math"),
+        "L": ("landscape", 1, "next landscape (restarts the racers)"),
+    }
     diverge_above = math.inf  # one racer blowing up must not stop the race
     records = {
         "loss": "the best (lowest) loss among the racers still running",
@@ -138,8 +147,9 @@ class Optimizers(Scenario):
         Param(
             "landscape",
             "rosenbrock",
-            "the loss surface (changing it restarts the race)",
+            "the loss surface (changing it live restarts the racers at its start)",
             choices=tuple(LANDSCAPES),
+            live=True,
         ),
         Param("optimizers", ",".join(NAMES), "the racers, a comma list", choices=NAMES, multi=True),
         Param(
@@ -170,7 +180,7 @@ class Optimizers(Scenario):
         Param(
             "selected",
             "adam",
-            "the optimizer whose update the math panel shows",
+            "the optimizer highlighted: its table row, its path, its update in the math panel",
             choices=NAMES,
             live=True,
             display=True,
@@ -183,15 +193,21 @@ class Optimizers(Scenario):
 
     # -- the lab code -------------------------------------------------------------------
     def setup(self) -> None:
-        self.land: Landscape = LANDSCAPES[self.p.landscape]
         self.names = tuple(dict.fromkeys(self.p.optimizers.split(",")))
+        self.land: Landscape = LANDSCAPES[self.p.landscape]
         start = self.p.start if math.isfinite(self.p.start[0]) else self.land.start
         self.check_start(start)
+        self.noise_seed = int(torch.randint(0, 2**31 - 1, (1,)).item())
+        self.t = 0
+        self.start_race(start)
+
+    def start_race(self, start: tuple[float, float]) -> None:
+        """Every racer (and twin) at `start` on `self.land`, with fresh optimizers and a fresh
+        schedule, from this step on."""
+        self.start, self.t0 = start, self.t
         dtype = torch.float32 if self.device.type == "mps" else torch.float64
         w0 = torch.tensor(start, dtype=dtype, device=self.device)
-        noise_seed = int(torch.randint(0, 2**31 - 1, (1,)).item())
-        self.racers = [Racer(n, w0, self.lr_of(n), noise_seed) for n in self.names]
-        self.t = 0
+        self.racers = [Racer(n, w0, self.lr_of(n), self.noise_seed) for n in self.names]
         self.schedule = Schedule.parse(self.p.schedule)
         self.schedule.build([r.optimizer for r in self.racers], self.steps)
         if self.p.twins and self.schedule.constant:
@@ -200,7 +216,9 @@ class Optimizers(Scenario):
                 "e.g. schedule=multistep:30,80"
             )
         twins = self.p.twins
-        self.twins = [Racer(n, w0, self.lr_of(n), noise_seed) for n in self.names] if twins else []
+        self.twins = (
+            [Racer(n, w0, self.lr_of(n), self.noise_seed) for n in self.names] if twins else []
+        )
 
     def lr_of(self, name: str) -> float:
         return (self.p[f"lr.{name}"] or self.land.lrs[name]) * self.p.lr
@@ -269,7 +287,11 @@ class Optimizers(Scenario):
             return self.land(r.w[0], r.w[1]).item()
 
     def on_param(self, name: str, value) -> None:
-        if name == "lr" or name.startswith("lr."):
+        if name == "landscape":  # a new race on the new surface, from its start
+            self.land = LANDSCAPES[value]
+            start = self.p.start if math.isfinite(self.p.start[0]) else self.land.start
+            self.start_race(self.land.start if self.far(*start) else start)
+        elif name == "lr" or name.startswith("lr."):
             for r in self.racers + self.twins:
                 self.schedule.set_base(r.optimizer, self.lr_of(r.name))
 
@@ -293,7 +315,9 @@ class Optimizers(Scenario):
                 "levels": 12,
                 "trajectories": [(r.name, r.trajectory()) for r in self.racers]
                 + [(f"{r.name}:const", r.trajectory()) for r in self.twins],
-                "markers": [tuple(m) for m in self.land.minima],
+                "selected": self.p.selected,
+                "markers": [tuple(m) for m in self.land.minima] + [("start", *self.start, "○")],
+                "title": landscape_title(self.land.name),
             },
             "racers": self.table(),
             "math": {"text": self.math()},
@@ -302,7 +326,8 @@ class Optimizers(Scenario):
 
     def schedule_marks(self) -> dict[str, dict]:
         """The schedule's lr drops, marked on the loss and lr plots."""
-        marks = [(m, self.schedule.label()) for m in self.schedule.marks(self.limit or self.steps)]
+        epochs = (self.limit or self.steps) - self.t0  # the schedule restarts with the race
+        marks = [(self.t0 + m, self.schedule.label()) for m in self.schedule.marks(epochs)]
         lines = [p.key for p in self.layout() if p.kind == "line"] if marks else []
         return {key: {"events": marks} for key in lines}
 
@@ -351,6 +376,9 @@ class Optimizers(Scenario):
             "columns": ["optimizer", "lr", "x", "y", "loss", "|∇|", "last step", "state"],
             "rows": rows,
             "highlight": highlight,
+            "selected": next(
+                (i for i, r in enumerate(self.racers) if r.name == self.p.selected), None
+            ),
         }
 
     def math(self) -> str:
@@ -379,7 +407,7 @@ class Optimizers(Scenario):
                     )
                 ]
             )
-        if self.t == 0:
+        if racer.n == 1:  # at its start: none taken yet, or the landscape just changed
             return "\n".join(lines + ["  no step taken yet (n takes one)"])
         st, x1 = self.state(racer), racer.path[racer.n - 1].tolist()
         lines.append(f"  g = ∇f(x) = {_v(g)}")

@@ -319,33 +319,46 @@ class Vanishing(Scenario):
         )
 
     def layout(self) -> tuple[Panel, ...]:
-        both = ("", "cmp/") if self.cmp_model is not None else ("",)
+        """One net: three columns. Two nets: four, so that each decision boundary is a square
+        two rows high (a panel as wide as a third of the screen and one row high showed the
+        spirals as a 5-row letterbox) and each net's percentiles get a panel of their own
+        (six curves in one, the first net's three hid under the second's)."""
+        nets = self.nets()
+        compare = len(nets) == 2
+        self.columns = 4 if compare else 3
+        grads = Panel("bars", "‖∂L/∂W‖ per layer (1 = input side)", "grads", row_span=3)
         boundaries = [
-            Panel("field2d", f"Decision boundary: {name}", key, row_span=3 - len(both))
-            for (name, _, _), key in zip(self.nets(), ("boundary", "cmp_boundary"))
+            Panel("field2d", f"Decision boundary: {name}", key, row_span=2)
+            for (name, _, _), key in zip(nets, ("boundary", "cmp_boundary"))
         ]
-        return (
-            Panel("bars", "‖∂L/∂W‖ per layer (1 = input side)", "grads", row_span=3),
-            *boundaries,
-            # log y: a sigmoid net stuck at ln 2 = 0.69 stays visible beside one that learns
-            Panel(
-                "line", "Loss (BCE)", series=tuple(p + "loss" for p in both), options={"logy": True}
-            ),
-            Panel(
-                "line",
-                f"Test accuracy (every {TEST_EVERY} steps)",
-                series=tuple(p + "test_accuracy" for p in both),
-                options={"ema": 0, "ylim": (0, 1)},  # a flat 0.5 stays flat, not square waves
-            ),
-            Panel(
-                "line",
-                f"Pre-activations z of layer {self.p.layer}: 15/50/85th percentiles",
-                col_span=2,
-                options={"ema": 0},
-                series=tuple(f"{p}pre/p{q}" for p in both for q in (15, 50, 85)),
-            ),
-            Panel("text", "The chain rule: why layer 1's gradient vanishes", "math", col_span=3),
+        # log y: a sigmoid net stuck at ln 2 = 0.69 stays visible beside one that learns
+        series = tuple(prefix + "loss" for _, _, prefix in nets)
+        loss = Panel("line", "Loss (BCE)", series=series, options={"logy": True})
+        accuracy = Panel(
+            "line",
+            f"Test accuracy (every {TEST_EVERY} steps)",
+            series=tuple(prefix + "test_accuracy" for _, _, prefix in nets),
+            row_span=2 if compare else 1,
+            options={"ema": 0, "ylim": (0, 1)},  # a flat 0.5 stays flat, not square waves
         )
+        layer = self.p.layer
+        pre = [
+            Panel(
+                "line",
+                f"{name}: pre-activations z of layer {layer}, 15/50/85th percentiles"
+                if compare
+                else f"Pre-activations z of layer {layer}: 15/50/85th percentiles",
+                col_span=1 if compare else 2,
+                options={"ema": 0},
+                series=tuple(f"{prefix}pre/p{q}" for q in (15, 50, 85)),
+            )
+            for name, _, prefix in nets
+        ]
+        math = Panel(
+            "text", "The chain rule: why layer 1's gradient vanishes", "math", col_span=self.columns
+        )
+        # two nets: grads | boundary | boundary | loss over accuracy; z, z beneath; the math
+        return (grads, *boundaries, loss, accuracy, *pre, math)
 
     def nets(self) -> list[tuple[str, dict, str]]:
         """(display name, settings, metric prefix) of the net and of the compared one."""

@@ -229,3 +229,41 @@ def test_images_per_s_leaves_out_the_time_the_run_stood_paused(monkeypatch):
         runner.step(1)
         now[0] += 0.1
         assert runner.scenario.throughput() == pytest.approx(100.0, rel=0.15)
+
+
+async def test_softmax_regression_shows_all_ten_class_templates_at_120x40():
+    """The ten 28×28 templates are the linear model's picture: at 120×40 all ten show, each
+    under its class name (one row by two columns showed three and "+7 more")."""
+    from conftest import make_app, wait_for_step
+
+    from dltui.ui.panel import PanelWidget
+
+    app = make_app("mnist", 2, ("dataset=digits", "model=linear"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for_step(pilot, 2)
+        templates = next(p for p in app.query(PanelWidget) if p.key == "filters")
+        text = templates.render().plain
+        assert "more" not in text
+        lines = [ln.split() for ln in text.split("\n")]
+        titles = [t for ln in lines if ln and all(t.isdigit() for t in ln) for t in ln]
+        assert titles == [str(k) for k in range(10)], text
+        assert {p.key for p in app.query(PanelWidget)} >= {"probe", "probs", "confusion", "loss"}
+
+
+def test_feature_maps_keep_a_gap_between_rows_of_tiles():
+    """64 layer-2 maps of 7×7 in the 58×10 panel of a 120×40 screen: every row of tiles ends in
+    an empty pixel row, so the maps read as tiles and do not stack into one block."""
+    from rich.console import Console
+
+    from dltui.render.images import render_images
+
+    maps = [("", np.random.default_rng(k).random((7, 7))) for k in range(64)]
+    text = render_images({"images": maps}, 58, 10)
+    console = Console()
+    filled = []  # per pixel row: does any tile draw there? (▀: fg on top, bg below; ▄: below)
+    for line in text.split("\n")[:-1]:  # the last line says "+n more"
+        cells = [(ch, line.get_style_at_offset(console, i)) for i, ch in enumerate(line.plain)]
+        filled.append(any(ch == "▀" for ch, _ in cells))
+        filled.append(any(ch == "▄" or (ch == "▀" and st.bgcolor) for ch, st in cells))
+    rows = "".join("#" if f else "." for f in filled).strip(".")
+    assert len([run for run in rows.split(".") if run]) >= 2, rows  # rows of tiles, apart

@@ -126,7 +126,7 @@ def test_grid_is_computed_once_and_read_only():
     assert first["z"] is second["z"] is grid("rosenbrock")[2]
     assert not first["z"].flags.writeable and first["log"] is True
     assert [t[0] for t in second["trajectories"]] == list(NAMES)
-    assert second["markers"] == [("min (1,1)", 1.0, 1.0)]
+    assert second["markers"] == [("min (1,1)", 1.0, 1.0), ("start", -1.2, 1.0, "○")]
 
 
 # -- the lessons ------------------------------------------------------------------------------
@@ -257,3 +257,66 @@ def test_a_long_race_keeps_a_bounded_trail_that_still_starts_and_ends_right():
     assert len(trail) <= MAX_PATH + 1
     assert trail[-1].tolist() == [49_999.0, 0.0] and trail[0, 0] < 10
     assert np.all(np.diff(trail[:, 0]) > 0)  # still in order
+
+
+# -- the screen: the selected racer, the start, a live landscape (issue 12, item 16) ----------
+def test_the_selected_racer_is_marked_in_the_table_and_on_the_map():
+    run = make_runner("optimizers", steps=5, advance=2)
+    view = run.scenario.view()
+    assert view["racers"]["selected"] == NAMES.index("adam")
+    assert view["landscape"]["selected"] == "adam"
+    assert run.press("tab") == "selected = sgd"  # wraps round to the first racer
+    view = run.scenario.view()
+    assert view["racers"]["selected"] == 0 and view["landscape"]["selected"] == "sgd"
+
+
+def test_switching_the_landscape_live_restarts_the_racers_at_its_start():
+    run = make_runner("optimizers", advance=10)
+    assert run.press("L") == "landscape = saddle"  # the next landscape after rosenbrock
+    start = LANDSCAPES["saddle"].start
+    for r in run.scenario.racers:
+        assert r.path[: r.n].tolist() == [list(start)]
+        assert all(float(s.get("step", 0)) == 0 for s in r.optimizer.state.values())
+    view = run.scenario.view()["landscape"]
+    assert view["z"] is grid("saddle")[2] and ("start", *start, "○") in view["markers"]
+    assert view["title"] == "Landscape: saddle (log-spaced contours)"
+    assert run.events == [(10, "landscape=saddle")]  # marked on the loss curves
+    run.step(5)
+    fresh = make_runner("optimizers", "landscape=saddle", advance=5)
+    same = {k: v for k, v in fresh.record().items() if k != "step"}
+    assert {k: v for k, v in run.record().items() if k != "step"} == same
+
+
+def test_rastrigin_at_120x40_is_a_field_not_a_checkerboard_of_contours():
+    """Rastrigin's ripples are 5-7 pixels wide in the 58×21 landscape panel of a 120×40
+    screen: twelve log levels there put a contour on 92% of the pixels. Only the levels the
+    pixels can show are drawn, so most pixels show the field's own colour."""
+    from rich.console import Console
+
+    from dltui.render import render
+    from dltui.render.colors import SEQUENTIAL
+
+    run = make_runner("optimizers", "landscape=rastrigin", steps=1)
+    text = render("field2d", run.scenario.view()["landscape"], 58, 21, {})
+    palette = {c.lower() for c in SEQUENTIAL}
+    pixels = [
+        color.triplet.hex
+        for row in text.split("\n")[:18]
+        for seg in row.render(Console())
+        if seg.text == "▀" * len(seg.text) and seg.style
+        for color in (seg.style.color, seg.style.bgcolor)
+        for _ in seg.text
+        if color is not None and color.triplet
+    ]
+    assert len(pixels) > 1500
+    contour = sum(p not in palette for p in pixels) / len(pixels)
+    assert contour < 0.5, f"{contour:.0%} of the pixels are contour lines"
+
+
+def test_a_live_landscape_restarts_the_schedule_and_its_marks_with_the_race():
+    run = make_runner("optimizers", "schedule=multistep:30,80", steps=300, advance=50)
+    loss = ",".join(f"{n}/loss" for n in NAMES)
+    assert run.scenario.view()[loss]["events"] == [(30, "×0.1"), (80, "×0.1")]
+    run.set_param("landscape", "ravine")
+    assert run.scenario.view()[loss]["events"] == [(80, "×0.1"), (130, "×0.1")]
+    assert racer(run, "adam").optimizer.param_groups[0]["lr"] == LANDSCAPES["ravine"].lrs["adam"]

@@ -270,7 +270,8 @@ def test_field2d_boundary_is_the_diagonal() -> None:
 
 def test_field2d_trajectory_and_marker() -> None:
     text = render_field2d(sample("field2d"), 60, 20)
-    assert "◆" in text.plain and "★" in text.plain and "•" in text.plain
+    trail = any("\u2801" <= ch <= "\u28ff" for ch in text.plain)  # braille, not dots
+    assert "◆" in text.plain and "★" in text.plain and trail
     assert "sgd" in lines(text)[-2] and "min" in lines(text)[-2]
 
 

@@ -188,3 +188,27 @@ def test_view_shows_both_nets_gradients_and_boundaries():
 
 def test_snapshot_compare_relu_kaiming(snap_scenario):
     assert snap_scenario("vanishing", 200, "compare=relu+init=kaiming")
+
+
+async def test_two_nets_get_square_boundaries_and_a_percentile_panel_each():
+    """At 120×40 each boundary is about as tall in pixels (2 a text row) as it is wide: the
+    spirals show, not a 5-row letterbox; and each net's three percentiles have a panel of their
+    own, so neither net's curves hide under the other's."""
+    from conftest import make_app, wait_for_step
+
+    from dltui.ui.panel import PanelWidget
+
+    app = make_app("vanishing", 2, ("compare=relu+init=kaiming",))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for_step(pilot, 2)
+        fields = [p for p in app.query(PanelWidget) if p.kind == "field2d"]
+        assert len(fields) == 2
+        for field in fields:
+            width, height = field.content_size
+            pixels_high = 2 * (height - 1)  # the last line is the axis ranges
+            assert 0.8 <= pixels_high / width <= 1.25, (width, height)
+        pre = [p.series for p in app.info.panels if p.kind == "line" and "pre/p50" in p.series[-2]]
+        assert pre == [
+            ("pre/p15", "pre/p50", "pre/p85"),
+            ("cmp/pre/p15", "cmp/pre/p50", "cmp/pre/p85"),
+        ]

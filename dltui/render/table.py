@@ -1,10 +1,12 @@
 """Small tables: truth tables, predictions, optimizer state.
 
 `render_table(data, width, height)` with data {"columns": [str], "rows": [[value, ...]],
-"highlight": [row index, ...]}: a bold header and a rule, floats in 4 significant digits
-(0.6931, 1.2e-05), numbers right-aligned and text left-aligned, highlighted rows on a coloured
-background. Columns too wide for the panel are shrunk (cells end in "…"); rows that do not fit
-are replaced by a "… n more rows" line, scrolled so the first highlighted row stays visible.
+"highlight": [row index, ...], "selected": row index}: a bold header and a rule, floats in 4
+significant digits (0.6931, 1.2e-05), numbers right-aligned and text left-aligned, highlighted
+rows on a coloured background, the selected row (the race's `tab`) in bold reverse video, which
+reads without colour too. Columns too wide for the panel are shrunk (cells end in "…"); rows
+that do not fit are replaced by a "… n more rows" line, scrolled so the selected row (else the
+first highlighted one) stays visible.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from .text import DIM_STYLE, fit, fmt_num, message
 
 HEADER = Style(bold=True, color="#ffd54f")
 HIGHLIGHT = Style(bold=True, color="#ffffff", bgcolor="#2f4f7f")
+SELECTED = Style(bold=True, reverse=True)
 GAP = "  "
 
 
@@ -77,6 +80,12 @@ def render_table(data: dict[str, Any], width: int, height: int, **_: Any) -> Tex
         except (TypeError, ValueError):
             continue
 
+    selected = data.get("selected")
+    try:
+        chosen = int(selected) % len(rows) if -len(rows) <= int(selected) < len(rows) else None
+    except (TypeError, ValueError):
+        chosen = None
+
     lines = []
     if any(columns):
         head = [_cell(c, w, num, HEADER) for c, w, num in zip(columns, widths, numeric)]
@@ -86,11 +95,12 @@ def render_table(data: dict[str, Any], width: int, height: int, **_: Any) -> Tex
                 Text("─" * min(width, sum(widths) + len(GAP) * (ncols - 1)), style=DIM_STYLE)
             )
     room = max(height - len(lines), 1)
-    start, end = _window(len(cells), room, min(highlight) if highlight else None)
+    focus = chosen if chosen is not None else min(highlight) if highlight else None
+    start, end = _window(len(cells), room, focus)
     if start > 0:
         lines.append(Text(f"… {start} rows above", style=DIM_STYLE))
     for i in range(start, end):
-        style = HIGHLIGHT if i in highlight else ""
+        style = SELECTED if i == chosen else HIGHLIGHT if i in highlight else ""
         parts = [_cell(s, w, num, style) for s, w, num in zip(cells[i], widths, numeric)]
         lines.append(Text(GAP, style=style).join(parts))
     if end < len(cells):

@@ -16,20 +16,26 @@ line     Filled by the engine from the run's history: `series` names the metrics
 field2d  {"x": (nx,), "y": (ny,), "z": (ny, nx) scalar field,
           "points": (n, 2), "labels": (n,) class 0/1 or ints,          (optional)
           "trajectories": [(name, (k, 2) array)],                      (optional)
-          "markers": [(name, x, y)],  e.g. minima                      (optional)
+          "selected": name of the trajectory to draw on top, brighter  (optional)
+          "markers": [(name, x, y)] (a red ★, e.g. minima) or          (optional)
+                     [(name, x, y, glyph)] (that glyph, e.g. ○ start)
           "levels": int or sequence (contour values), "log": bool,     (optional)
           "boundary": float (draw this level as the decision line),   (optional)
           "diverging": bool (colour map centred on `boundary` or 0)}   (optional)
 heatmap  {"matrices": [(title, (r, c) array)], "row_labels": [...], "col_labels": [...],
           "vmax": optional colour scale (larger |values| saturate)}
          Diverging colours centred on 0; values printed when the matrix is small.
-table    {"columns": [str], "rows": [[value, ...]], "highlight": [row index, ...]}
+table    {"columns": [str], "rows": [[value, ...]], "highlight": [row index, ...],
+          "selected": row index}  (optional: that row in reverse video, kept in view)
          Floats are formatted by the renderer; strings are shown as they are.
 text     {"text": str}  plain text (no markup), one or more lines: the math of the step.
 curve1d  {"x": (n,), "y": (n,), "w": float, "cost": float, "slope": float,
           "trail": (k, 2) array of earlier (w, cost), "xlabel": str, "ylabel": str}
 bars     {"labels": [str], "series": [(name, (n,) values)], "log": bool, "unit": str}
 images   {"images": [(title, (h, w) array)], "columns": int (optional)}
+
+Any kind but line may also carry "title": str, which replaces the panel's title on screen (the
+race names the landscape it switched to live).
 """
 
 from __future__ import annotations
@@ -49,6 +55,7 @@ FIELDS: dict[str, frozenset[str]] = {
             "labels",
             "trajectories",
             "markers",
+            "selected",
             "xlabel",
             "ylabel",
             "levels",
@@ -58,7 +65,7 @@ FIELDS: dict[str, frozenset[str]] = {
         }
     ),
     "heatmap": frozenset({"matrices", "row_labels", "col_labels", "vmax"}),
-    "table": frozenset({"columns", "rows", "highlight"}),
+    "table": frozenset({"columns", "rows", "highlight", "selected"}),
     "text": frozenset({"text"}),
     "curve1d": frozenset({"x", "y", "w", "cost", "slope", "trail", "xlabel", "ylabel"}),
     "bars": frozenset({"labels", "series", "log", "unit"}),
@@ -134,7 +141,7 @@ def check_view(panels: tuple[Panel, ...], view: Any) -> dict[str, str]:
             errors[panel.key] = (
                 f"{where}: view()[{panel.key!r}] must be a dict, got {type(data).__name__}"
             )
-        elif unknown := sorted(set(data) - FIELDS[panel.kind], key=str):
+        elif unknown := sorted(set(data) - FIELDS[panel.kind] - {"title"}, key=str):
             bad = unknown[0]
             errors[panel.key] = (
                 f"{where}: unknown field {bad!r} in view()[{panel.key!r}]"

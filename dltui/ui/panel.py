@@ -65,6 +65,8 @@ class PanelWidget(Widget, can_focus=True):
         self._view_id = frame.view_id
         self.error = frame.panel_errors.get(self.key, "")
         self.data = frame.panels.get(self.key) or {}
+        if isinstance(title := self.data.get("title"), str):
+            self.border_title = title  # view() retitles it (the race's live landscape)
         self._version += 1
         self.refresh()
 
