@@ -19,7 +19,8 @@ field2d  {"x": (nx,), "y": (ny,), "z": (ny, nx) scalar field,
           "markers": [(name, x, y)],  e.g. minima                      (optional)
           "levels": int or sequence (contour values), "log": bool,     (optional)
           "boundary": float (draw this level as the decision line),   (optional)
-          "diverging": bool (colour map centred on `boundary` or 0)}   (optional)
+          "diverging": bool (colour map centred on `boundary` or 0),  (optional)
+          "xlabel", "ylabel", "zlabel": names of x, y and z          (optional)}
 heatmap  {"matrices": [(title, (r, c) array)], "row_labels": [...], "col_labels": [...],
           "vmax": optional colour scale (larger |values| saturate)}
          Diverging colours centred on 0; values printed when the matrix is small.
@@ -51,6 +52,7 @@ FIELDS: dict[str, frozenset[str]] = {
             "markers",
             "xlabel",
             "ylabel",
+            "zlabel",
             "levels",
             "log",
             "boundary",
