@@ -199,7 +199,8 @@ def render_field2d(
     log, boundary = bool(d.get("log")), _number(d.get("boundary"))
     xname, yname = str(d.get("xlabel") or "x"), str(d.get("ylabel") or "y")
     if flat(zmin, zmax):
-        zrange = f"{zname}={fmt_num((zmin + zmax) / 2, 4)}±{fmt_num((zmax - zmin) / 2, 2)}"
+        half = (zmax - zmin) / 2
+        zrange = f"{zname}={fmt_num(zmin + half, 4)}" + (f"±{fmt_num(half, 2)}" if half else "")
     else:
         zrange = f"{'log ' if log else ''}{zname}∈[{fmt_num(zmin, 3)},{fmt_num(zmax, 3)}]"
     xrange = f"{xname}∈[{fmt_num(x[0], 3)},{fmt_num(x[-1], 3)}]"
