@@ -59,8 +59,9 @@ class Palette:
     """The colours (or, for `mono`, characters) one colour depth draws fields and matrices with.
 
     `diverging` runs low → high (blue → `neutral` → red), `sequential` low → high. In a `mono`
-    palette the maps hold characters, not colours: each level is drawn as its character. `contours`: whether contour lines are drawn (solid maps show their bands already).
-    `low_name` / `high_name` name the two sides of the diverging map in a colour key.
+    palette the maps hold characters, not colours: each level is drawn as its character.
+    `contours`: whether contour lines are drawn (solid maps show their bands already).
+    `low_name` / `high_name` / `seq_names` name the ends of the maps in a colour key.
     """
 
     name: str
