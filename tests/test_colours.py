@@ -172,3 +172,15 @@ def test_16_colour_heatmap_prints_zero_on_grey_and_signs_on_red_and_blue():
     line = text.plain.split("\n")[1]
     bgs = [cell_bg(text, 1, line.index(v) + 1) for v in ("-1.5", " 0 ", "+1.5")]
     assert bgs == [ANSI["bright_blue"], ANSI["bright_black"], ANSI["bright_red"]]
+
+
+def test_no_color_tells_trajectories_apart_by_their_head_glyph():
+    data = {
+        "x": GRID,
+        "y": GRID,
+        "z": XX**2 + YY**2,
+        "trajectories": [("sgd", [[1, 1], [0.5, 0.5]]), ("adam", [[-0.4, 1], [0, 0.2]])],
+    }
+    mono = render_field2d(data, 40, 16, colors="mono").plain
+    assert "◆ sgd" in mono and "■ adam" in mono and mono.count("■") == 2
+    assert "■" not in render_field2d(data, 40, 16).plain  # colours tell them apart there

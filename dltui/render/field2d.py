@@ -7,7 +7,8 @@
 band changes between neighbouring pixels and the `boundary` level as a white line, then puts
 `points` as ● (class 1) and ○ (class 0, and -1), a glyph per class so that classes survive
 a terminal without colour, coloured by class, `trajectories` as dotted paths in the series
-colours with the current position as a bold '◆', and `markers` (e.g. minima) as '★'. In mono
+colours with the current position as a bold '◆' (in mono, where colours cannot tell racers
+apart, a head glyph each: ◆ ■ ▲ ▼ ◇ □), and `markers` (e.g. minima) as '★'. In mono
 (NO_COLOR) the field is one shading character a cell (· ░ ▒ ▓: denser = larger). A field whose
 range is negligible (float noise around one value) is drawn in the neutral colour, without
 lines. Below the field: a legend line (trajectories, markers) and the ranges of z, x and y
@@ -270,15 +271,16 @@ def render_field2d(
     for i, item in enumerate(trajectories):
         name, path = item if isinstance(item, (tuple, list)) and len(item) == 2 else ("", item)
         color = pal.series[i % len(pal.series)] or None
+        head = pal.heads[i % len(pal.heads)]
         tp = _to_pixels(path, x, y, 2 * rows, cols) if np.size(path) else np.zeros((0, 2))
         r, c = _path_cells(tp, cols, rows)
         canvas.chars[r, c], canvas.fg[r, c], canvas.bold[r, c] = "•", canvas.color(color), False
         last = tp[np.all(np.isfinite(tp), axis=1)][-1:] if len(tp) else tp
-        heads.append((str(name), color, last))
-    for _, color, last in heads:
+        heads.append((str(name), color, head, last))
+    for _, color, head, last in heads:
         for pc, pr in last.tolist():
             if 0 <= pc < cols and 0 <= pr < 2 * rows:
-                canvas.text(int(pr) // 2, int(pc), "◆", fg=color, bold=True, keep_bg=True)
+                canvas.text(int(pr) // 2, int(pc), head, fg=color, bold=True, keep_bg=True)
     for item in markers:
         if isinstance(item, (tuple, list)) and len(item) >= 3:
             mp = _to_pixels([item[1], item[2]], x, y, 2 * rows, cols)[0]
@@ -292,7 +294,7 @@ def render_field2d(
     if legend:
         col = 0
         names = [str(m[0]) for m in markers if isinstance(m, (tuple, list)) and m]
-        entries = [("◆ ", n, c) for n, c, _ in heads] + [("★ ", n, pal.marker) for n in names]
+        entries = [(f"{h} ", n, c) for n, c, h, _ in heads] + [("★ ", n, pal.marker) for n in names]
         for glyph, name, color in entries:
             col += canvas.text(row, col, glyph, fg=color, bold=True)
             col += canvas.text(row, col, f"{name}  ", fg=pal.label)

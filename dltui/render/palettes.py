@@ -79,6 +79,8 @@ class Palette:
     """Text colour of legend names."""
     title: str | None = "#e0e0e0"
     """Text colour of titles over matrices."""
+    heads: tuple[str, ...] = ("◆",)
+    """Glyphs of trajectories' current positions, one per trajectory in turn."""
     contours: bool = True
     low_name: str = "blue"
     high_name: str = "red"
@@ -185,6 +187,7 @@ MONO = Palette(
     dim=None,
     label=None,
     title=None,
+    heads=("◆", "■", "▲", "▼", "◇", "□", "△", "▽"),  # no colours: a glyph per racer
     contours=False,
     low_name="·░",
     high_name="▒▓",
