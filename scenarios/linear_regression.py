@@ -101,6 +101,7 @@ class LinearRegression(Scenario):
                 "labels": np.ones(len(x), int),
                 "boundary": 0.0,
                 "diverging": True,
+                "zlabel": "y−H(x)",
             },
             "surface": {
                 "x": SURF_W,
@@ -110,6 +111,7 @@ class LinearRegression(Scenario):
                 "levels": 10,
                 "trajectories": [("SGD (W, b)", path)],
                 "markers": [("minimum W=1, b=0", 1.0, 0.0)],
+                "zlabel": "cost",
                 "xlabel": "W",
                 "ylabel": "b",
             },

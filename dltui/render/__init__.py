@@ -8,7 +8,9 @@ NaN/inf values (only what is finite is drawn). Data shapes per kind: `dltui.pane
 
 Options (keyword arguments; unknown ones are ignored, so a panel's options can be passed whole):
     line     logy, ema (0 = no trend line), xlabel
-    field2d  levels, log, diverging, boundary (override the data's keys of the same name)
+    field2d  levels, log, diverging, boundary (override the data's keys of the same name),
+             colors (the palette: truecolor, 256, 16 or mono; dltui.render.palettes)
+    heatmap  colors
     bars     log (overrides data["log"])
     images   columns (overrides data["columns"])
     text     wrap (False crops long lines instead of wrapping them)

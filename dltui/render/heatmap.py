@@ -18,7 +18,8 @@ from typing import Any
 import numpy as np
 from rich.text import Text
 
-from .colors import DIM, DIVERGING, Canvas, luminance, quantize_diverging
+from .colors import DIM, Canvas, quantize_diverging
+from .palettes import TRUECOLOR, Palette, get_palette
 from .text import fmt_num, message
 
 CELL = 8  # characters per printed value: " +5.8e-3"
@@ -92,8 +93,9 @@ def _draw_numbers(
     cols: list[str],
     label_w: int,
     cw: int,
+    pal: Palette,
 ) -> None:
-    """Values printed on their colours, with optional labels."""
+    """Values printed on their colours (in mono: plain, the sign says it), with labels."""
     fin = m[np.isfinite(m)]
     integers = bool(fin.size) and bool(np.all(fin == np.round(fin)))
     if cols:
@@ -104,10 +106,10 @@ def _draw_numbers(
         top += 1
     for i in range(m.shape[0]):
         if rows:
-            cv.text(top + i, left, f"{rows[i % len(rows)][: label_w - 1]:<{label_w}}", fg=DIM)
+            cv.text(top + i, left, f"{rows[i % len(rows)][: label_w - 1]:<{label_w}}", fg=pal.dim)
         for j in range(m.shape[1]):
-            bg = cv.palette[idx[i, j]] if idx[i, j] >= 0 else None
-            fg = "#000000" if bg and luminance(bg) > 0.45 else "#ffffff"
+            bg = cv.palette[idx[i, j]] if idx[i, j] >= 0 and not pal.mono else None
+            fg = pal.ink(bg) if bg else (None if pal.mono else "#ffffff")
             value = cell_str(m[i, j], integers)
             cv.text(top + i, left + label_w + j * cw, f"{value:>{cw - 1}} ", fg, bg)
 
@@ -121,22 +123,26 @@ def _draw_pixels(
     idx: np.ndarray,
     rows: list[str],
     cols: list[str] = (),
+    pal: Palette = TRUECOLOR,
 ) -> None:
-    """Each element as a block of pixels; rows/cols subsampled when the matrix is larger.
+    """Each element as a block of pixels (in mono: of shading characters, one a cell);
+    rows/cols subsampled when the matrix is larger.
     Labels stay where there is room: a row of column labels on top, row labels on the left,
     one per text row, or, where a text row holds two matrix rows (half blocks), both ("01":
     row 0 in the upper half, row 1 in the lower)."""
     r, c = idx.shape
+    mono = pal.mono
+    per = 1 if mono else 2  # matrix rows a text row can hold: mono draws one character a cell
     if cols and th >= 3 and tw // c >= 1:
         th -= 1
         top += 1
     else:
         cols = []
-    ph, pw = max(1, 2 * th // r), max(1, tw // c)
+    ph, pw = max(1, per * th // r), max(1, tw // c)
     label_w = 0
-    if rows and tw // 4 >= 2 and (ph >= 2 or r <= 2 * th):
-        ph = ph - ph % 2 if ph >= 2 else 1
-        per_row = ph >= 2
+    if rows and tw // 4 >= 2 and (ph >= per or r <= per * th):
+        ph = ph - ph % per if ph >= per else 1
+        per_row = ph >= per
         names = (
             rows
             if per_row
@@ -145,23 +151,46 @@ def _draw_pixels(
         label_w = min(max(len(s) for s in names) + 1, tw // 4)
         pw = max(1, (tw - label_w) // c)
         for k, name in enumerate(names):
-            cv.text(top + (k * ph // 2 if per_row else k), left, name[: label_w - 1], fg=DIM)
+            cv.text(top + (k * ph // per if per_row else k), left, name[: label_w - 1], fg=pal.dim)
     if cols:
         for j in range(c):
             if pw * j < tw - label_w:
-                cv.text(top - 1, left + label_w + pw * j, cols[j][:pw], fg=DIM)
-    ri = np.arange(min(r * ph, 2 * th)) * r // min(r * ph, 2 * th) if ph == 1 else None
+                cv.text(top - 1, left + label_w + pw * j, cols[j][:pw], fg=pal.dim)
+    n = min(r * ph, per * th)
+    ri = np.arange(n) * r // n if ph == 1 else None
     ci = np.arange(min(c * pw, tw - label_w)) * c // min(c * pw, tw - label_w) if pw == 1 else None
     pix = idx[ri] if ri is not None else np.repeat(idx, ph, axis=0)
     pix = pix[:, ci] if ci is not None else np.repeat(pix, pw, axis=1)
+    if mono:
+        cells = np.array([*pal.diverging, " "], dtype="<U1")[pix]
+        h, w = min(cells.shape[0], cv.height - top), min(cells.shape[1], cv.width - left - label_w)
+        cv.chars[top : top + h, left + label_w : left + label_w + w] = cells[:h, :w]
+        return
     if pix.shape[0] % 2:
         pix = np.vstack([pix, np.full((1, pix.shape[1]), -1)])
     cv.pixels(top, left + label_w, pix)
 
 
-def render_heatmap(data: dict[str, Any], width: int, height: int, **_: Any) -> Text:
-    """Each matrix with a title and ±max scale; numbers when they fit, else colour blocks."""
+def heatmap_key(colors: str | None = None) -> Text:
+    """What a heatmap's colours mean, for the panel's subtitle: "blue<0<red" (mono: "·░<0<▒▓")."""
+    pal = get_palette(colors)
+    half = len(pal.diverging) // 2
+    if pal.mono:
+        return Text(f"{''.join(pal.diverging[:half])}<0<{''.join(pal.diverging[half:])}")
+    key = Text()
+    key.append(pal.low_name, style=pal.diverging[0])
+    key.append("<0<", style=pal.dim)
+    key.append(pal.high_name, style=pal.diverging[-1])
+    return key
+
+
+def render_heatmap(
+    data: dict[str, Any], width: int, height: int, colors: str | None = None, **_: Any
+) -> Text:
+    """Each matrix with a title and ±max scale; numbers when they fit, else colour blocks (in
+    the `colors` palette: truecolor, 256, 16 or mono; see dltui.render.palettes)."""
     data = data or {}
+    pal = get_palette(colors)
     mats = [(str(t), _matrix(a)) for t, a in list(data.get("matrices") or [])]
     mats = [(t, m) for t, m in mats if m.size]
     if not mats or width < 1 or height < 1:
@@ -184,7 +213,7 @@ def render_heatmap(data: dict[str, Any], width: int, height: int, **_: Any) -> T
             ((k // ncols) * (th + 1), (k % ncols) * (tw + GAP), tw, th)
             for k in range(min(len(mats), ncols * nrows))
         ]
-    cv = Canvas(width, height, DIVERGING)
+    cv = Canvas(width, height, [] if pal.mono else pal.diverging)
     clip = data.get("vmax")
     for (title, m), (top, left, tw, th) in zip(mats, slots):
         fin = np.abs(m[np.isfinite(m)])
@@ -194,9 +223,11 @@ def render_heatmap(data: dict[str, Any], width: int, height: int, **_: Any) -> T
             vmax = float(clip)
             scale = f"clip ±{fmt_num(vmax, 3)}"
         room = max(tw - len(scale) - 1, min(len(title), tw // 2), 1)  # the title first
-        used = cv.text(top, left, title[:room] + " ", fg="#e0e0e0", bold=True)
-        cv.text(top, left + used, scale[: max(tw - used, 0)], fg=DIM)
-        idx = quantize_diverging(m, 0.0, vmax).astype(np.int32)
+        used = cv.text(top, left, title[:room] + " ", fg=pal.title, bold=True)
+        cv.text(top, left + used, scale[: max(tw - used, 0)], fg=pal.dim)
+        idx = quantize_diverging(m, 0.0, vmax, len(pal.diverging)).astype(np.int32)
+        if len(pal.diverging) % 2 == 0:  # no middle level (16 colours, mono): 0 is neutral
+            idx[m == 0] = len(pal.diverging) if pal.mono else cv.color(pal.neutral)
         if th < 1:
             continue
         r_labels = rows if len(rows) == m.shape[0] else []  # labels only where they match
@@ -204,7 +235,7 @@ def render_heatmap(data: dict[str, Any], width: int, height: int, **_: Any) -> T
         if _fits_numbers(m, tw, th, label_w, int(bool(c_labels))):
             base = _cell_width(m)
             cw = min(max(base, (tw - label_w) // m.shape[1]), base + 2)
-            _draw_numbers(cv, top + 1, left, m, idx, r_labels, c_labels, label_w, cw)
+            _draw_numbers(cv, top + 1, left, m, idx, r_labels, c_labels, label_w, cw, pal)
         else:
-            _draw_pixels(cv, top + 1, left, tw, th, idx, r_labels, c_labels)
+            _draw_pixels(cv, top + 1, left, tw, th, idx, r_labels, c_labels, pal)
     return cv.to_text()

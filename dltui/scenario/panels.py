@@ -21,7 +21,8 @@ field2d  {"x": (nx,), "y": (ny,), "z": (ny, nx) scalar field,
                      [(name, x, y, glyph)] (that glyph, e.g. ○ start)
           "levels": int or sequence (contour values), "log": bool,     (optional)
           "boundary": float (draw this level as the decision line),   (optional)
-          "diverging": bool (colour map centred on `boundary` or 0)}   (optional)
+          "diverging": bool (colour map centred on `boundary` or 0),  (optional)
+          "xlabel", "ylabel", "zlabel": names of x, y and z          (optional)}
 heatmap  {"matrices": [(title, (r, c) array)], "row_labels": [...], "col_labels": [...],
           "vmax": optional colour scale (larger |values| saturate)}
          Diverging colours centred on 0; values printed when the matrix is small.
@@ -58,6 +59,7 @@ FIELDS: dict[str, frozenset[str]] = {
             "selected",
             "xlabel",
             "ylabel",
+            "zlabel",
             "levels",
             "log",
             "boundary",

@@ -88,6 +88,7 @@ def decision_field(
         "labels": np.asarray(labels).astype(int),
         "boundary": 0.5,
         "diverging": True,
+        "zlabel": "output",  # the key says blue<0.5<red: what is below 0.5 is the output
         "xlabel": "x₁",  # the inputs' names on the slides
         "ylabel": "x₂",
     }

@@ -25,6 +25,7 @@ from textual.containers import Grid
 from textual.widgets import Footer, Static
 
 from dltui import protocol as p
+from dltui.render.palettes import palette_name
 from dltui.ui.goto import GoToScreen
 from dltui.ui.header import header_text
 from dltui.ui.help import HelpScreen
@@ -172,7 +173,8 @@ class DltuiApp(App[int]):
         if not self._panels:
             grid = self.query_one("#grid", Grid)
             grid.styles.grid_size_columns = info.columns
-            self._panels = [PanelWidget(panel) for panel in info.panels]
+            colors = self.palette()
+            self._panels = [PanelWidget(panel, colors) for panel in info.panels]
             grid.mount_all(self._panels)
         self.ghosts = ()
         for panel in self._panels:
@@ -208,6 +210,12 @@ class DltuiApp(App[int]):
         self.exit(0)
 
     # -- drawing ------------------------------------------------------------------------
+    def palette(self) -> str:
+        """The palette for this terminal's colours: truecolor, 256, 16 or mono (NO_COLOR),
+        from what Textual detected (COLORTERM, TERM, NO_COLOR, TEXTUAL_COLOR_SYSTEM)."""
+        forced = os.environ.get("TEXTUAL_COLOR_SYSTEM", "auto") != "auto"
+        return palette_name(self.console.color_system, self.no_color, self.is_headless, forced)
+
     def _update_header(self) -> None:
         width = self.size.width or MIN_SIZE[0]
         live = not self.run_to_limit

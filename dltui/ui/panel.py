@@ -5,7 +5,8 @@ under the panel's key (or the engine's one-line complaint about that data, shown
 through Textual's line API: the renderer's Text becomes one Strip of segments a row, which skips
 Textual's generic Visual/Content conversion (most of a frame's cost for the thousands of coloured
 half-block cells of feature maps). The strips are cached until the data, the size or an option
-(log-y) changes, so a paused screen costs nothing.
+(log-y) changes, so a paused screen costs nothing. Fields and heatmaps say what their colours
+mean in the bottom border (a colour key in the terminal's palette).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from textual.widget import Widget
 
 from dltui.protocol import Frame
 from dltui.render import render
+from dltui.render.field2d import field_key
+from dltui.render.heatmap import heatmap_key
 from dltui.scenario.panels import Panel
 
 
@@ -37,11 +40,12 @@ class PanelWidget(Widget, can_focus=True):
     """
     ALLOW_MAXIMIZE = True
 
-    def __init__(self, panel: Panel):
+    def __init__(self, panel: Panel, colors: str = "truecolor"):
+        """`colors`: the palette the terminal can show (dltui.render.palettes)."""
         super().__init__(classes=f"panel kind-{panel.kind}")
         self.kind = panel.kind
         self.key = panel.key
-        self.options: dict[str, Any] = dict(panel.options)
+        self.options: dict[str, Any] = {**panel.options, "colors": colors}
         self.border_title = panel.title
         if self.options.get("logy"):
             self.border_subtitle = "log y"  # as `l` shows it
@@ -68,7 +72,17 @@ class PanelWidget(Widget, can_focus=True):
         if isinstance(title := self.data.get("title"), str):
             self.border_title = title  # view() retitles it (the race's live landscape)
         self._version += 1
+        self._show_key()
         self.refresh()
+
+    def _show_key(self) -> None:
+        """What the colours mean, in the bottom border: "blue<0.5<red ●1 ○0"."""
+        colors = self.options["colors"]
+        if self.kind == "field2d":
+            key = field_key(self.data, colors) if self.data and not self.error else None
+            self.border_subtitle = key if key else None
+        elif self.kind == "heatmap":
+            self.border_subtitle = heatmap_key(colors) if self.data and not self.error else None
 
     def forget_picture(self) -> None:
         self._view_id = -1
