@@ -32,6 +32,8 @@ SHOTS: dict[str, list[str]] = {
         *("--set", "landscape=ravine", "--set", "optimizers=sgd,adam", "--set", "lr.sgd=0.05"),
         *("--set", "schedule=multistep:30,80", "--set", "twins=on", "--steps", "100"),
     ],
+    "autograd.svg": ["autograd", "--steps", "3"],
+    "autograd-chain.svg": ["autograd", "--set", "preset=chain", "--steps", "4"],
     "conv.svg": ["conv", "--steps", "5"],
     "conv-padding.svg": ["conv", "--set", "padding=1", "--set", "pooling=max", "--steps", "27"],
     "conv-lab-cnn.svg": ["conv", "--set", "preset=lab-cnn", "--steps", "800"],
