@@ -16,6 +16,8 @@ HERE = Path(__file__).resolve().parent
 SHOTS: dict[str, list[str]] = {
     "xor.svg": ["xor", "--steps", "3000"],
     "xor-single-layer.svg": ["xor", "--set", "hidden=0", "--steps", "3000"],
+    "xor-hand-set.svg": ["xor", "--set", "train=off", "--set", "weights=course", "--steps", "1"],
+    "or-slide-neuron.svg": ["or", "--set", "train=off", "--set", "weights=course", "--steps", "1"],
     "and.svg": ["and", "--steps", "1000"],
     "or.svg": ["or", "--steps", "1000"],
     "nand.svg": ["nand", "--steps", "1000"],
