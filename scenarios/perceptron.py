@@ -35,7 +35,16 @@ class Step(nn.Module):
 
 
 X_DATA = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]
-ACTIVATIONS = {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU, "step": Step}
+ACTIVATIONS = {
+    "sigmoid": nn.Sigmoid,
+    "tanh": nn.Tanh,
+    "relu": nn.ReLU,
+    "step": Step,
+    "linear": nn.Identity,  # "linear activations produce linear decisions": never XOR
+    "leaky_relu": nn.LeakyReLU,
+    "elu": nn.ELU,
+    "gelu": nn.GELU,
+}
 GRID = np.linspace(-0.5, 1.5, 61)
 HAND_WEIGHTS = {
     ("course", 3): "3,-2,1",  # the slides' neuron: w = (3, −2), w₀ = 1, at x = (−1, 2)
@@ -68,14 +77,19 @@ class WeightsParam(Param):
 
 
 def _act_grad(name: str, z: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
-    """Derivative of the hidden activation, as on the slides: σ' = σ(1−σ), 1−tanh², step."""
+    """Derivative of the hidden activation, as on the slides: σ' = σ(1−σ), 1−tanh², step;
+    autograd's for the rest of the gallery."""
     if name == "sigmoid":
         return a * (1 - a)
     if name == "tanh":
         return 1 - a * a
     if name == "step":
         return torch.zeros_like(z)
-    return (z > 0).to(z.dtype)
+    if name == "relu":
+        return (z > 0).to(z.dtype)
+    with torch.enable_grad():  # the others: g′ by autograd
+        z = z.detach().requires_grad_(True)
+        return torch.autograd.grad(ACTIVATIONS[name]()(z).sum(), z)[0]
 
 
 def _m(v: float) -> str:
@@ -256,6 +270,8 @@ class Gate(Scenario):
                     else torch.tanh(z)
                     if act == "tanh"
                     else torch.relu(z)
+                    if act == "relu"
+                    else ACTIVATIONS[act]()(z)
                 )
             y_pred, m = acts[-1], len(self.X)
             # Backward by hand: BCE then sigmoid gives d_l = (ŷ − y)/m at the output.

@@ -21,6 +21,11 @@ SHOTS: dict[str, list[str]] = {
     "and.svg": ["and", "--steps", "1000"],
     "or.svg": ["or", "--steps", "1000"],
     "nand.svg": ["nand", "--steps", "1000"],
+    "activations.svg": ["activations", "--set", "init_std=3", "--steps", "300"],
+    "activations-relu.svg": [
+        "activations",
+        *("--set", "activation=relu", "--set", "lr=5", "--steps", "300"),
+    ],
     "vanishing.svg": ["vanishing", "--set", "compare=relu+init=kaiming", "--steps", "2000"],
     "vanishing-batchnorm.svg": ["vanishing", "--set", "compare=batchnorm", "--steps", "2000"],
     "gd.svg": ["gd", "--steps", "3"],

@@ -104,7 +104,7 @@ def test_errors_from_a_real_process_have_no_traceback():
     assert "Traceback" not in done.stderr
     assert done.stderr.strip() == (
         "dltui: error: activation='softmax' is not allowed; choose one of: sigmoid, tanh, "
-        "relu, step"
+        "relu, step, linear, leaky_relu, elu, gelu"
     )
 
 
