@@ -75,7 +75,7 @@ class Activations(Scenario):
         "far from 0) or is dead (ReLU below 0) little or nothing flows back. Linear "
         "activations make any depth one linear map."
     )
-    aliases = ("activation", "relu")
+    aliases = ("activation",)
     steps = 2000
     speed = 100.0
     columns = 3
