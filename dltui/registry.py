@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 COURSE: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("1. The perceptron and logic gates", ("and", "or", "nand")),
-    ("2. Gradient descent and regression", ("gd", "linreg", "multivar")),
+    ("2. Gradient descent and regression", ("gd", "linreg", "multivar", "softmax")),
     ("3. MLPs and backpropagation", ("xor", "autograd")),
     ("4. Optimizers", ("optimizers",)),
     (

@@ -32,6 +32,7 @@ SHOTS: dict[str, list[str]] = {
     "gd-overshoot.svg": ["gd", "--set", "lr=0.25", "--steps", "4"],
     "linreg.svg": ["linreg", "--steps", "1001"],
     "multivar.svg": ["multivar", "--steps", "21"],
+    "softmax.svg": ["softmax", "--steps", "60"],
     "optimizers.svg": ["optimizers", "--set", "landscape=ravine", "--steps", "100"],
     "optimizers-rosenbrock.svg": ["optimizers", "--steps", "300"],
     "optimizers-schedule.svg": [
