@@ -149,8 +149,8 @@ class Gate(Scenario):
         Param(
             "probe",
             (float("nan"), float("nan")),
-            "one more input x₁,x₂ worked out in the math panel (weights=course on one "
-            "neuron: the slides' -1,2 → g(-6))",
+            "one more input x₁,x₂ worked out in the math panel with train=off "
+            "(weights=course on one neuron: the slides' -1,2 → g(-6))",
         ),
     )
     keys = {
