@@ -168,7 +168,11 @@ def cmd_list() -> int:
 
     found = builtins().values()
     width = max(len(b.name) for b in found)
-    for b in found:
+    lesson = None
+    for b in found:  # in the course's order, under its lessons' headings
+        if b.lesson != lesson:
+            print(("\n" if lesson is not None else "") + b.lesson)
+            lesson = b.lesson
         alias_text = f"  (alias: {', '.join(b.aliases)})" if b.aliases else ""
         print(f"{b.name:<{width}}  {b.title}\n{'':<{width}}  {b.description}{alias_text}")
     return 0

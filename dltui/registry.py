@@ -3,7 +3,8 @@
 The built-ins are the Scenario classes in the `dltui.scenarios` package (the repo's top-level
 scenarios/ folder). `builtins()` finds them by reading those modules' source (each class's
 literal `name`, `title`, `description` and `aliases`) without importing them, so `dltui list`
-and the errors for a mistyped name cost no torch. `check_target` validates a target the same
+and the errors for a mistyped name cost no torch. They come in the course's order (`COURSE`:
+perceptron → regression → MLP and backprop → optimizers → deep nets → CNN), each with its lesson. `check_target` validates a target the same
 way; `load` imports it and returns the Scenario subclass.
 """
 
@@ -26,6 +27,22 @@ if TYPE_CHECKING:
     from dltui.scenario.base import Scenario
 
 
+COURSE: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("1. The perceptron and logic gates", ("and", "or", "nand")),
+    ("2. Gradient descent and regression", ("gd", "linreg", "multivar", "softmax")),
+    ("3. MLPs and backpropagation", ("xor", "autograd")),
+    ("4. Optimizers", ("optimizers",)),
+    (
+        "5. Deep nets: activations, vanishing gradients, regularisation",
+        ("activations", "vanishing", "overfit"),
+    ),
+    ("6. CNNs", ("conv", "mnist")),
+)
+"""The course's lessons (COURSE.md), in its order, with the built-ins that teach each; a
+built-in not named here comes last, under MORE."""
+MORE = "More"
+
+
 @dataclass(frozen=True)
 class Builtin:
     """A built-in scenario as its source declares it."""
@@ -37,11 +54,14 @@ class Builtin:
     module: str
     """Module name under dltui.scenarios."""
     cls: str
+    lesson: str = MORE
+    """The course lesson it belongs to (COURSE)."""
 
 
 @cache
 def builtins() -> dict[str, Builtin]:
-    """Every built-in scenario by name, in the order of their modules and classes."""
+    """Every built-in scenario by name, in the course's order (then the order of their
+    modules and classes), each with its lesson."""
     found: dict[str, Builtin] = {}
     for path in sorted(Path(dltui.scenarios.__file__).parent.glob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
@@ -55,8 +75,13 @@ def builtins() -> dict[str, Builtin]:
                     tuple(attrs.get("aliases", ())),
                     path.stem,
                     node.name,
+                    LESSONS.get(attrs["name"], MORE),
                 )
-    return found
+    order = {name: i for i, name in enumerate(n for _, names in COURSE for n in names)}
+    return dict(sorted(found.items(), key=lambda item: order.get(item[0], len(order))))
+
+
+LESSONS = {name: lesson for lesson, names in COURSE for name in names}
 
 
 def _literal_attributes(node: ast.ClassDef) -> dict[str, object]:

@@ -6,6 +6,8 @@
 `multivar` is the quiz-score lab: X (5×3: quiz1, quiz2, midterm) → final, W = zeros(3, 1),
 b = 0, SGD lr = 1e-5, H(X) = XW + b, epochs 0..20 (21 updates); the five hypotheses approach y.
 Both record the cost of each epoch's forward pass and the parameters after its update.
+`linreg --set data=2x` is the slide's code (hours → points 2, 4, 6, y = 2x); its printed table
+(W 0.985, b 0.033 at epoch 1000) comes from y = x, the default (COURSE.md §7).
 """
 
 from __future__ import annotations
@@ -53,7 +55,15 @@ class LinearRegression(Scenario):
         "W": "W after this epoch's update",
         "b": "b after this epoch's update",
     }
-    params = (Param("lr", 0.01, "learning rate of SGD", min=0.0, max=1e3, live=True),)
+    params = (
+        Param("lr", 0.01, "learning rate of SGD", min=0.0, max=1e3, live=True),
+        Param(
+            "data",
+            "x",
+            "y = x (the slide's printed table) or y = 2x (the slide's code: 2, 4, 6 points)",
+            choices=("x", "2x"),
+        ),
+    )
     panels = (
         Panel("field2d", "Data and H(x) = Wx + b (colour: y − H(x))", "fit"),
         Panel("field2d", "cost(W, b) (log levels) and the SGD path", "surface"),
@@ -64,7 +74,10 @@ class LinearRegression(Scenario):
     # -- the lab code -------------------------------------------------------------------
     def setup(self) -> None:
         self.x_train = torch.tensor([[1.0], [2.0], [3.0]], device=self.device)
-        self.y_train = torch.tensor([[1.0], [2.0], [3.0]], device=self.device)
+        self.slope = 2.0 if self.p.data == "2x" else 1.0
+        self.y_train = self.slope * torch.tensor([[1.0], [2.0], [3.0]], device=self.device)
+        if self.slope != 1:
+            self.caption = type(self).caption.replace("W = 1", f"W = {self.slope:g}")
         self.W = torch.zeros(1, requires_grad=True, device=self.device)
         self.b = torch.zeros(1, requires_grad=True, device=self.device)
         self.optimizer = optim.SGD([self.W, self.b], lr=self.p.lr)
@@ -88,13 +101,14 @@ class LinearRegression(Scenario):
         w, b = float(self.W.item()), float(self.b.item())
         x, y = to_numpy(self.x_train).ravel(), to_numpy(self.y_train).ravel()
         with np.errstate(over="ignore", invalid="ignore"):
-            residual = PLANE_Y[:, None] - (w * PLANE_X[None, :] + b)
+            plane_y = PLANE_Y * self.slope if self.slope > 1 else PLANE_Y
+            residual = plane_y[:, None] - (w * PLANE_X[None, :] + b)
             cost = ((SURF_W[None, :, None] * x + SURF_B[:, None, None] - y) ** 2).mean(-1)
         path = finite(to_numpy(torch.stack(self.path)), 1e6)
         return {
             "fit": {
                 "x": PLANE_X,
-                "y": PLANE_Y,
+                "y": plane_y,
                 "z": finite(residual, 1e6),
                 "levels": 0,
                 "points": np.stack([x, y], 1),
@@ -110,7 +124,7 @@ class LinearRegression(Scenario):
                 "log": True,
                 "levels": 10,
                 "trajectories": [("SGD (W, b)", path)],
-                "markers": [("minimum W=1, b=0", 1.0, 0.0)],
+                "markers": [(f"minimum W={self.slope:g}, b=0", self.slope, 0.0)],
                 "zlabel": "cost",
                 "xlabel": "W",
                 "ylabel": "b",

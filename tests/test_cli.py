@@ -36,7 +36,8 @@ def test_info_documents_params_and_records(capsys):
     assert "hidden" in out and "default 2" in out and "[0, 64]" in out
     assert "*lr" in out  # live-editable
     assert "accuracy" in out
-    assert "keys on this scenario" not in out  # xor binds none of its own
+    assert "keys on this scenario" in out  # xor's own: w ↑ ↓ move a hand-set weight
+    assert "w                hand-set weights: pick the next weight" in out
 
 
 def test_info_lists_the_scenarios_own_keys(capsys):
@@ -98,11 +99,12 @@ def test_errors_are_one_line_exit_2(args, expected, capsys):
 
 
 def test_errors_from_a_real_process_have_no_traceback():
-    done = dltui("run", "xor", "--headless", "--set", "activation=elu")
+    done = dltui("run", "xor", "--headless", "--set", "activation=softmax")
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
     assert done.stderr.strip() == (
-        "dltui: error: activation='elu' is not allowed; choose one of: sigmoid, tanh, relu"
+        "dltui: error: activation='softmax' is not allowed; choose one of: sigmoid, tanh, "
+        "relu, step, linear, leaky_relu, elu, gelu"
     )
 
 
