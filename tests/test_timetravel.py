@@ -11,8 +11,9 @@ from conftest import make_app, make_runner, wait_for_step
 
 from dltui import protocol as p
 from dltui.cli import main
-from dltui.engine.timetravel import TimeTravelOff
+from dltui.engine.control import build_controller
 from dltui.protocol import Frame, Ghost
+from dltui.registry import builtins
 from dltui.ui.goto import GoToScreen, parse_target
 from dltui.ui.panel import PanelWidget
 from dltui.ui.timeline import timeline_text
@@ -173,16 +174,30 @@ class Locked(Scenario):
 """
 
 
-def test_a_scenario_that_cannot_be_copied_says_which_attribute_and_trains_on(tmp_path):
+def test_a_scenario_that_cannot_be_copied_says_which_attribute_and_still_goes_back(tmp_path):
     path = tmp_path / "locked.py"
     path.write_text(UNCOPYABLE)
+    straight = make_runner(str(path), advance=12)
     runner = make_runner(str(path), advance=20)
-    assert "Locked.lock (a lock) cannot be copied" in runner.travel_off
-    with pytest.raises(Exception, match="Locked.lock") as info:
-        runner.back(1)
-    assert not isinstance(info.value, TimeTravelOff)  # a UsageError: the UI's status line
+    assert runner.uncopyable == "Locked.lock (a lock) cannot be copied"
+    assert not runner.travel.items
+    runner.set_param("lr", 0.05)
     runner.step(10)
-    assert runner.step_count == 30
+    runner.goto(12)  # built anew and replayed from step 0, its live change made again
+    assert runner.record() == straight.record()
+    runner.step(18)
+    assert runner.params["lr"] == 0.05 and runner.step_count == 30
+
+
+def test_the_ui_says_why_going_back_replays_from_step_0(tmp_path):
+    path = tmp_path / "locked.py"
+    path.write_text(UNCOPYABLE)
+    ctl = build_controller(p.RunSpec(str(path), device="cpu", paused=True))
+    ctl.handle(p.Step(5))
+    ctl.handle(p.Back(1))
+    frame = ctl.frame()
+    assert frame.step == 4
+    assert frame.message == "going back replays from step 0: Locked.lock (a lock) cannot be copied"
 
 
 @pytest.mark.parametrize(
@@ -302,3 +317,13 @@ def test_changes_made_at_the_branch_point_all_name_it():
     assert runner.ghosts[-1].label == "lr=1"
     assert runner.ghosts[-1].mark == "lr=0.25 from step 100"
     assert runner.events == [(100, "lr=0.5"), (100, "lr=0.25")]
+
+
+@pytest.mark.parametrize("name", sorted(builtins()))
+def test_every_builtin_goes_back_exactly(name):
+    sets = ("dataset=digits",) if name == "mnist" else ()
+    straight = make_runner(name, *sets, steps=12, advance=6)
+    expected = {k: v for k, v in straight.record().items() if k not in WALL_CLOCK}
+    runner = make_runner(name, *sets, steps=12, advance=12)
+    runner.goto(6)
+    assert {k: v for k, v in runner.record().items() if k not in WALL_CLOCK} == expected

@@ -83,6 +83,8 @@ class Controller:
                 case Step(n):
                     self._set_playing(False)
                     self.runner.step(n)
+                    if self.runner.done:
+                        self.runner.fire_script()  # an --at action at the last step goes on
                 case SetSpeed(speed):
                     self._set_speed(speed)
                 case Faster():
@@ -102,9 +104,11 @@ class Controller:
                 case Back(n):
                     self._set_playing(False)
                     self.runner.back(n)
+                    self.message = self.runner.uncopyable and self.runner.travel_note
                 case GoTo(step):
                     self._set_playing(False)
                     self.runner.goto(step)
+                    self.message = self.runner.uncopyable and self.runner.travel_note
                 case _:
                     self.message = f"the engine does not take {command!r}"
         except UsageError as exc:
@@ -160,7 +164,8 @@ class Controller:
             taken += n
             self._clock_steps += n
         if self.runner.done:
-            self.playing = False
+            self.runner.fire_script()  # an --at action at the last step (a rewind) goes on
+            self.playing = self.playing and not self.runner.done
         return taken
 
     def idle_time(self) -> float:

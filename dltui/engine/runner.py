@@ -24,7 +24,14 @@ from typing import Any
 import torch
 
 from dltui.engine.history import History
-from dltui.engine.timetravel import Checkpoints, Script, TimeTravelOff, parse_at
+from dltui.engine.timetravel import (
+    Checkpoints,
+    Script,
+    TimeTravelOff,
+    parse_at,
+    rng_state,
+    set_rng_state,
+)
 from dltui.protocol import Frame, Ghost
 from dltui.scenario.base import Scenario, ScenarioError
 from dltui.scenario.panels import check_view
@@ -140,9 +147,8 @@ class Runner:
             self._keep_ghost(label, 0, "")
         self.branch += 1
         self._start_params = self.params.as_dict()
-        torch.manual_seed(self.seed)
-        self.scenario = self.cls(self.params, self.device)
-        self.scenario.setup()
+        self._start_rng = rng_state(torch.device("cpu"))  # numpy's and Python's, as setup saw
+        self.scenario = self._build()
         self.limit = self.scenario.length() if self._limit is None else self._limit
         self.step_count = 0
         self.history = History(self.history_capacity)
@@ -174,6 +180,7 @@ class Runner:
                     f"records does not declare (records: {', '.join(self.cls.records)})"
                 )
         self.travel_off = "" if self.travel.enabled else "time travel is off (--checkpoint-mb 0)"
+        self.uncopyable = ""  # why checkpoints cannot be taken: going back replays from 0
         self.travel.clear()
         if self.travel.enabled:
             self.travel.share(self.scenario, self.optimizers)
@@ -223,20 +230,33 @@ class Runner:
                     self._left = None  # caught up: the history is whole again
             if not self._replaying and self.travel.due(time.perf_counter()) and not self.done:
                 self._checkpoint()
-        if self.script and not self._replaying:
-            self.fire_script()  # actions after the last step taken, as a live change would be
         return taken
 
     # -- time travel --------------------------------------------------------------------
+    def _build(self) -> Scenario:
+        """The scenario as at step 0: seeded, set up."""
+        set_rng_state(self._start_rng, torch.device("cpu"))
+        torch.manual_seed(self.seed)
+        scenario = self.cls(self.params, self.device)
+        scenario.setup()
+        return scenario
+
     def _checkpoint(self) -> None:
-        if self.travel_off:
+        if self.travel_off or self.uncopyable:
             return
         self.sync()
         try:
             self.travel.take(self.step_count, self.scenario, self.params, self.last, self.device)
         except TimeTravelOff as exc:
-            self.travel_off = str(exc)
+            self.uncopyable = str(exc)
             self.travel.clear()
+
+    @property
+    def travel_note(self) -> str:
+        """What the user should know about going back in this run ("" when nothing)."""
+        if self.uncopyable:
+            return f"going back replays from step 0: {self.uncopyable}"
+        return self.travel_off
 
     def back(self, n: int = 1) -> int:
         """Go back n updates (to step 0 at most); returns the step now shown."""
@@ -251,7 +271,7 @@ class Runner:
         self.sync()
         if target == self.step_count:
             return target
-        ckpt = self.travel.at_or_before(max(target - 1, 0))
+        ckpt = None if self.uncopyable else self.travel.at_or_before(max(target - 1, 0))
         if target > self.step_count and (ckpt is None or ckpt.step <= self.step_count):
             self.step(target - self.step_count)  # ahead of every checkpoint: train on
             return self.step_count
@@ -259,22 +279,28 @@ class Runner:
             self._left, self._left_head = self.history, self.head
         limit = max(self.limit, target)
         shown = {q.name: self.params[q.name] for q in self.cls.params if q.display and q.live}
-        self.scenario = self.travel.restore(ckpt, self.params, self.device)
+        if ckpt is not None:
+            self.scenario = self.travel.restore(ckpt, self.params, self.device)
+            start, last = ckpt.step, ckpt.last
+        else:  # nothing to restore: the run anew, from step 0
+            for name, value in self._start_params.items():
+                self.params[name] = value
+            self.scenario, start, last = self._build(), 0, {}
         self.scenario.limit = limit
         self.optimizers = self.scenario.optimizers()
         for name, value in shown.items():  # what is shown stays as the user chose it now
             self.params[name] = value
             self.scenario.on_param(name, value)
-        self.step_count, self.last, self.diverged_at = ckpt.step, dict(ckpt.last), None
+        self.step_count, self.last, self.diverged_at = start, dict(last), None
         self._lazy, self._lazy_to = {}, target
         self._applied = next(
-            (i for i, a in enumerate(self.actions) if a[0] >= ckpt.step), len(self.actions)
+            (i for i, a in enumerate(self.actions) if a[0] >= start), len(self.actions)
         )
         self.history = (self._left or self.history).truncated(target)
         self._recorded = target
         self._replaying = True
         try:
-            self.step(target - ckpt.step)
+            self.step(target - start)
         finally:
             self._replaying = False
         self._view_due = 0.0

@@ -6,6 +6,8 @@ CUDA's where used, numpy's, Python's) and the param values, taken after a step. 
 data (a dataset on the device) is shared between the live scenario and every checkpoint, not
 copied: tensors of at least `SHARE_BYTES` that take no gradient and are no optimizer's state.
 Runs are deterministic, so going to step k is: restore the nearest checkpoint ≤ k and replay.
+A scenario that cannot be copied (a lock, torch's graph nodes) still goes back exactly: the
+engine builds it anew, as at step 0, and replays from there.
 
 `Checkpoints` keeps them within a byte budget: when over it, every other one of the older half is
 dropped (step 0 and the newest stay), so a million-step run holds a few hundred, denser near now.
@@ -64,12 +66,12 @@ class Action:
     text: str
 
 
-def _rng_state(device: torch.device) -> tuple[Any, ...]:
+def rng_state(device: torch.device) -> tuple[Any, ...]:
     cuda = torch.cuda.get_rng_state(device) if device.type == "cuda" else None
     return torch.get_rng_state(), cuda, np.random.get_state(), random.getstate()
 
 
-def _set_rng_state(state: tuple[Any, ...], device: torch.device) -> None:
+def set_rng_state(state: tuple[Any, ...], device: torch.device) -> None:
     cpu, cuda, numpy_state, python_state = state
     torch.set_rng_state(cpu)
     if cuda is not None:
@@ -148,7 +150,7 @@ class Checkpoints:
         """Checkpoint the state after `step`; then thin the old ones to stay in budget."""
         start = time.perf_counter()
         clone, nbytes = self._copy(scenario, params)
-        ckpt = Checkpoint(step, clone, params.as_dict(), _rng_state(device), dict(last), nbytes)
+        ckpt = Checkpoint(step, clone, params.as_dict(), rng_state(device), dict(last), nbytes)
         i = bisect.bisect_left(self.steps(), step)
         self.items[i : i + (i < len(self.items) and self.items[i].step == step)] = [ckpt]
         self._thin()
@@ -176,7 +178,7 @@ class Checkpoints:
         clone, _ = self._copy(ckpt.scenario, params)
         for name, value in ckpt.params.items():
             params[name] = value
-        _set_rng_state(ckpt.rng, device)
+        set_rng_state(ckpt.rng, device)
         self._due = time.perf_counter() + self.cost / OVERHEAD
         return clone
 
@@ -216,11 +218,8 @@ def _culprit(scenario: Any, exc: Exception) -> str:
             copy.deepcopy(value, {})
         except Exception:  # noqa: BLE001 - this is the one
             kind = type(value).__name__
-            return (
-                f"time travel is off for this run: {type(scenario).__name__}.{name} "
-                f"(a {kind}) cannot be copied; everything else works"
-            )
-    return f"time travel is off for this run: the scenario cannot be copied ({exc})"
+            return f"{type(scenario).__name__}.{name} (a {kind}) cannot be copied"
+    return f"the scenario cannot be copied ({exc})"
 
 
 @dataclass
