@@ -219,6 +219,8 @@ def render_line(
     # Several series: a coloured legend line above the plot (plotext's own legend sits on the
     # data in the top-left corner and hides it in short panels).
     legend = _legend(series, smooth, width, ghosts) if len(series) > 1 or ghosts else None
+    if legend is not None and len(series) == 1 and height - len(legend.split("\n")) < 6:
+        legend = None  # a short panel keeps its rows for the curves (the timeline names ghosts)
     plot_height = height - len(legend.split("\n")) if legend is not None else height
     with PLOT_LOCK:
         plt.clear_figure()

@@ -80,6 +80,14 @@ class HelpScreen(ModalScreen[None]):
             yield Static(keys)
             yield Static(
                 Text(
+                    "Going back (b, B, g) is exact all the way to step 0: the engine replays "
+                    "from checkpoints kept within --checkpoint-mb. A live change after going "
+                    "back starts a branch; the run you left stays on the curves as a ghost.",
+                    style="dim",
+                )
+            )
+            yield Static(
+                Text(
                     "\nParams (set with --set KEY=VALUE; live ones change while running)",
                     style="bold underline",
                 )
