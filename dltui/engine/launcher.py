@@ -38,10 +38,10 @@ def run_script(path: str, args: list[str]) -> int:
     except SystemExit as exc:
         return _exit_code(exc.code)
     except KeyboardInterrupt as exc:
-        _print_traceback(exc)
+        _print_traceback(exc, path)
         return 130
     except BaseException as exc:  # noqa: BLE001 - the script's own failure: its traceback
-        _print_traceback(exc)
+        _print_traceback(exc, path)
         return 1
     return 0
 
@@ -55,11 +55,12 @@ def _exit_code(code: object) -> int:
     return 1
 
 
-def _print_traceback(exc: BaseException) -> None:
-    """The traceback from the script's first frame on (not runpy's nor ours)."""
-    ours = {os.path.abspath(__file__), os.path.abspath(runpy.__file__)}
+def _print_traceback(exc: BaseException, path: str) -> None:
+    """The traceback from the script's first frame on (not runpy's nor ours); none for a
+    script that does not compile (a SyntaxError names its file and line itself)."""
+    script = os.path.abspath(path)
     tb = exc.__traceback__
-    while tb is not None and os.path.abspath(tb.tb_frame.f_code.co_filename) in ours:
+    while tb is not None and os.path.abspath(tb.tb_frame.f_code.co_filename) != script:
         tb = tb.tb_next
     traceback.print_exception(type(exc), exc, tb)
     sys.stderr.flush()

@@ -180,6 +180,8 @@ class WatchApp(DltuiApp):
             self.frame = replace(self.frame, status="done")
         self._update_header()
         where = "its traceback is in the output panel; " if code not in (0, 130) else ""
+        if self.info is None:  # no panels ever: say how to get them
+            where += f"it never called dltui.watch(): {HINT}; "
         self._tell(f"{self.script}: {ending(code)[2:]}; {where}q quits", "bold")
 
     def on_engine_message(self, message: p.Message) -> None:
