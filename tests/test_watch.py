@@ -124,6 +124,33 @@ def test_frames_carry_loss_grad_norms_and_update_ratios(live):
     assert frame.panels["acts"]["rows"][0][0] == "1"  # the ReLU, sampled at the first forward
 
 
+SYNCS = ("item", "tolist", "cpu", "numpy", "__float__", "__int__", "__bool__")
+
+
+def test_the_hooks_read_nothing_off_the_device(live, monkeypatch):
+    """What would be a host sync on CUDA (item, float, cpu…) happens only in the reader
+    thread, when a frame is built: never in the training loop's thread."""
+    watched, ui, step_once = live
+    training = threading.get_ident()
+    calls = []
+    for name in SYNCS:
+        original = getattr(torch.Tensor, name)
+
+        def spy(self, *args, _name=name, _original=original, **kwargs):
+            if threading.get_ident() == training:
+                calls.append(_name)
+            return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(torch.Tensor, name, spy)
+    for _ in range(5):
+        ui.send(p.WantFrame())  # each step after a request is sampled
+        step_once()
+        assert any(isinstance(m, p.FrameMsg) for m in _messages(ui))
+    monkeypatch.undo()
+    assert watched._sample is not None and watched._acts  # sampled, yet:
+    assert calls == []
+
+
 def test_the_ui_going_away_never_leaves_the_script_paused(live):
     watched, ui, step_once = live
     ui.send(p.Pause())
@@ -205,6 +232,12 @@ def test_plain_python_is_unaffected(tmp_path):
     done = _run(str(script), env=env)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["False", "0", "False"]
+    jsonl = tmp_path / "rank1.jsonl"  # torchrun's other ranks: not hooked, nothing written
+    done = _run(str(script), env={**env, "DLTUI_JSONL": str(jsonl), "RANK": "1"})
+    assert done.stdout.split() == ["False", "0", "False"] and not jsonl.exists()
+    done = _run(str(script), env={**env, "DLTUI_JSONL": str(jsonl), "RANK": "0"})
+    assert done.stdout.split() == ["True", "1", "False"]
+    assert json.loads(jsonl.read_text().splitlines()[-1])["loss"] == 1.0
 
 
 def _finish(link: WatchLink, timeout: float = 60) -> str:
@@ -325,4 +358,59 @@ async def test_a_script_without_watch_shows_its_output_and_the_hint(tmp_path):
         message = str(app.query_one("#message", Static).render())
         assert "never called dltui.watch()" in message
         assert "finished" in str(app.query_one("#header", Static).render())
+    link.close()
+
+
+@pytest.mark.slow
+async def test_the_app_shows_a_watched_script_pauses_steps_and_stops_it(tmp_path):
+    from dltui.ui.watch_app import QuitScreen, WatchApp
+
+    script = tmp_path / "loop.py"
+    script.write_text(
+        textwrap.dedent(
+            """
+            import time, torch, dltui
+            model = torch.nn.Sequential(torch.nn.Linear(2, 4), torch.nn.ReLU(), torch.nn.Linear(4, 1))
+            opt = torch.optim.SGD(model.parameters(), lr=0.01)
+            live = dltui.watch(model, opt)
+            try:
+                for i in range(100000):
+                    opt.zero_grad()
+                    loss = model(torch.ones(4, 2)).pow(2).mean()
+                    loss.backward()
+                    opt.step()
+                    live.log(loss=loss, acc=i / 100000)
+                    time.sleep(0.005)
+            finally:
+                print("cleanup ran")
+            """
+        )
+    )
+    link = WatchLink(str(script), log_path=str(tmp_path / "out.log"))
+    app = WatchApp(link)
+
+    async def until_app(condition, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while not condition():
+            assert time.monotonic() < deadline
+            await pilot.pause(0.05)
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until_app(lambda: app.frame is not None and "acc" in app.frame.metrics)
+        await until_app(lambda: len(app._panels) == 6)  # laid out again for acc
+        keys = [panel.key for panel in app._panels]
+        assert keys == ["loss", "acc", "grads", "updates", "acts", "run"]
+        await pilot.press("space")
+        await until_app(lambda: app.frame.status == "paused")
+        step = app.frame.step
+        await pilot.press("n")
+        await until_app(lambda: app.frame.step == step + 1 and app.frame.status == "paused")
+        await pilot.press("right_square_bracket")
+        await until_app(lambda: app.frame.lr == pytest.approx(0.02))
+        await pilot.press("q")
+        assert isinstance(app.screen, QuitScreen)
+        await pilot.press("s")
+        await until_app(lambda: app.exitcode is not None)
+    assert app.exitcode == 130  # and run_watch exits with it
+    assert "cleanup ran" in (tmp_path / "out.log").read_text()
     link.close()

@@ -65,6 +65,9 @@ from dltui.scenario.params import Param
 ACT_PERIOD = 1.0
 """Seconds between two samples of activation statistics (each costs a few passes over one
 layer's output; a CNN's first ReLU output is 100×32×28×28 floats)."""
+SAMPLE_PERIOD = 0.1
+"""Seconds between two frame-driven samples of per-layer norms (JSONL records sample the steps
+they record, whatever this says)."""
 ACT_BATCH = 32
 """Activation statistics look at the first this many samples of a batch."""
 SYNC_EVERY = 64
@@ -227,6 +230,8 @@ class Live:
         index = [i for i, (_, ps) in enumerate(self.layers) for _ in ps]
         self._layer_index = torch.tensor(index, dtype=torch.long, device=self.device)
         self._zeros: dict[int, torch.Tensor] = {}
+        self._weights = sum(p.numel() for p in self.params)
+        self._frame_lock = threading.Lock()  # the reader's frames and the last one at exit
         self._acts_modules = _activation_modules(model)
         # -- what the UI sets (reader thread) and the hooks read (training thread) ------
         self._cond = threading.Condition()
@@ -240,6 +245,7 @@ class Live:
         self.message = ""
         # -- samples: device tensors, read at capture time -------------------------------
         self._sample_due = True
+        self._sampled_at = -math.inf
         self._before: list[torch.Tensor] | None = None
         self._grads: torch.Tensor | None = None
         self._sample: tuple[int, torch.Tensor] | None = None  # (step, (3, L) grad/upd/weight)
@@ -255,6 +261,8 @@ class Live:
         self.last: dict[str, float] = {}
         self._view_id = 0
         self._logged_keys: list[str] = []
+        self._layout_for = -1
+        self._layout_cache: tuple[Panel, ...] = ()
         self._jsonl_path = jsonl
         self._jsonl: Any = None
         self._every = every
@@ -361,6 +369,7 @@ class Live:
     def _begin_sample(self) -> None:
         """Before a sampled step: gradient norms, and a copy of the weights to diff."""
         self._sample_due = False
+        self._sampled_at = self.clock()
         with torch.no_grad():
             grads = [p.grad if p.grad is not None else self._zero(p) for p in self.params]
             self._grads = self._norms(grads)
@@ -515,7 +524,9 @@ class Live:
                     if not self.blocked:  # the loop is busy elsewhere: say when it applies
                         self.message = f"lr ×{factor:g} from the next optimizer step"
                 case WantFrame():
-                    self._sample_due = True
+                    # bars need no 30 Hz: a fresh sample at most every SAMPLE_PERIOD
+                    if self.clock() >= self._sampled_at + SAMPLE_PERIOD:
+                        self._sample_due = True
                 case _:
                     self.message = f"a watched script does not take {type(command).__name__}"
             self._cond.notify_all()
@@ -587,6 +598,14 @@ class Live:
             seed=0,
         )
 
+    @property
+    def _layout(self) -> tuple[Panel, ...]:
+        """The layout for the keys logged so far (made again only when a key is new)."""
+        if self._layout_for != len(self._logged_keys):
+            self._layout_cache = self.layout()
+            self._layout_for = len(self._logged_keys)
+        return self._layout_cache
+
     def layout(self) -> tuple[Panel, ...]:
         logged = list(self._logged_keys)
         first = "loss" if "loss" in logged else (logged[0] if logged else "grad_norm")
@@ -615,6 +634,10 @@ class Live:
 
     def frame(self) -> Frame:
         """What the UI shows now (the reader thread; reads the device here, not per step)."""
+        with self._frame_lock:
+            return self._frame()
+
+    def _frame(self) -> Frame:
         self.capture()
         now = self.clock()
         t0, s0, rate = self._rate
@@ -631,7 +654,7 @@ class Live:
             message = "pausing at the next optimizer step…"
         events = tuple(self.events)
         panels: dict[str, dict[str, Any]] = {}
-        for panel in self.layout():
+        for panel in self._layout:
             if panel.kind == "line":
                 series = self.history.snapshot(panel.series)
                 panels[panel.key] = {"series": series, "events": events}
@@ -694,7 +717,7 @@ class Live:
             used = torch.cuda.memory_allocated(self.device) / 2**20
             peak = torch.cuda.max_memory_allocated(self.device) / 2**20
             lines.append(f"GPU {used:,.0f} MiB (peak {peak:,.0f})")
-        lines.append(f"{len(self.params)} tensors, {sum(p.numel() for p in self.params):,} weights")
+        lines.append(f"{len(self.params)} tensors, {self._weights:,} weights")
         if self._sample is not None:
             lines.append(f"layers sampled at step {self._sample[0]:,}")
         return "\n".join(lines)

@@ -75,7 +75,7 @@ live = dltui.watch(model, optimizer)  # the dltui line: nothing happens without 
 # -- training ---------------------------------------------------------------------------------
 total_batch = len(data_loader)
 print(f"Learning started: {total_batch} batches an epoch, {args.epochs} epochs on {device}.")
-start = time.perf_counter()
+start, start_cpu = time.perf_counter(), time.process_time()
 for epoch in range(args.epochs):
     avg_cost = 0
     for X, Y in data_loader:
@@ -96,4 +96,5 @@ for epoch in range(args.epochs):
     live.log(test_accuracy=accuracy)
     print(f"[Epoch: {epoch + 1:>4}] cost = {float(avg_cost):>.9} test accuracy = {accuracy:.4f}")
 
-print(f"Learning finished in {time.perf_counter() - start:.2f} s")
+wall, cpu = time.perf_counter() - start, time.process_time() - start_cpu
+print(f"Learning finished in {wall:.2f} s ({cpu:.2f} s of CPU)")

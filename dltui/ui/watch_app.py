@@ -35,6 +35,7 @@ MAX_LOG_LINES = 20_000
 class OutputLog(Log):
     """The script's stdout and stderr as they come; a carriage return rewrites the line."""
 
+    ALLOW_MAXIMIZE = True
     DEFAULT_CSS = """
     OutputLog {
         border: round $primary 60%;
@@ -236,6 +237,14 @@ class WatchApp(DltuiApp):
 
     def action_not_here(self, what: str) -> None:
         self._tell(f"{what}; a watched script runs at its own pace")
+
+    def action_zoom(self) -> None:
+        """As elsewhere, and the output panel too when it has the focus (tab)."""
+        output = self.query_one(OutputLog)
+        if self.screen.maximized is None and self.focused is output:
+            self.screen.maximize(output, container=False)
+            return
+        super().action_zoom()
 
     def action_reset(self) -> None:
         self.action_not_here("r restarts a scenario")
