@@ -232,6 +232,7 @@ class Live:
         self._zeros: dict[int, torch.Tensor] = {}
         self._weights = sum(p.numel() for p in self.params)
         self._frame_lock = threading.Lock()  # the reader's frames and the last one at exit
+        self._last_frame: tuple[tuple, Frame] | None = None
         self._acts_modules = _activation_modules(model)
         # -- what the UI sets (reader thread) and the hooks read (training thread) ------
         self._cond = threading.Condition()
@@ -635,7 +636,20 @@ class Live:
     def frame(self) -> Frame:
         """What the UI shows now (the reader thread; reads the device here, not per step)."""
         with self._frame_lock:
-            return self._frame()
+            key = (
+                self.step,
+                len(self._pending),
+                self._playing,
+                self.blocked,
+                self._allow,
+                self.message,
+                self._sample[0] if self._sample else None,
+                tuple(at for at, _ in self._acts.values()),
+                tuple(self.lrs()),
+            )
+            if self._last_frame is None or key != self._last_frame[0]:
+                self._last_frame = (key, self._frame())
+            return self._last_frame[1]  # nothing new since: the same frame (UI at 30 Hz)
 
     def _frame(self) -> Frame:
         self.capture()
