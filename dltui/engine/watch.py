@@ -49,7 +49,7 @@ from dltui.protocol import (
     Frame,
     FrameMsg,
     Hello,
-    Outbox,
+    Message,
     Pause,
     Play,
     Quit,
@@ -278,11 +278,10 @@ class Live:
             optimizer.register_step_post_hook(self._post_step),
         ]
         self._arm_activations()
-        self._outbox: Outbox | None = None
         self._conn = connection
+        self._send_lock = threading.Lock()
         if connection is not None:
-            self._outbox = Outbox(connection, "watch")
-            self._outbox.put(Hello(self.run_info()))
+            self._send(Hello(self.run_info()))
             threading.Thread(target=self._serve, daemon=True, name="dltui-watch-reader").start()
         atexit.register(self.close)
 
@@ -303,8 +302,8 @@ class Live:
             self._latest[key] = (self.step, value)
             if self._record is not None and self._record[0] == self.step:
                 self._record[1][key] = value
-        if new and self._outbox is not None and not self._detached:
-            self._outbox.put(Hello(self.run_info()))  # a new curve: the UI lays out again
+        if new:
+            self._send(Hello(self.run_info()))  # a new curve: the UI lays out again
 
     # -- optimizer hooks (the training thread) -------------------------------------------
     def _pre_step(self, optimizer: Any, args: Any, kwargs: Any) -> None:
@@ -531,8 +530,18 @@ class Live:
                 case _:
                     self.message = f"a watched script does not take {type(command).__name__}"
             self._cond.notify_all()
-        if isinstance(command, WantFrame) and self._outbox is not None:
-            self._outbox.put(FrameMsg(self.frame()))
+        if isinstance(command, WantFrame):
+            self._send(FrameMsg(self.frame()))
+
+    def _send(self, message: Message) -> None:
+        """Straight onto the socket, from the thread that has something to say (the reader
+        thread's frames; a Hello from log()). The UI asks for one frame at a time and reads
+        all the time, so a send never waits on it; a send to a UI that is gone is dropped
+        (the reader sees the socket close and detaches)."""
+        if self._conn is None or self._detached:
+            return
+        with self._send_lock, contextlib.suppress(OSError, ValueError):
+            self._conn.send(message)
 
     def detach(self) -> None:
         """No consumer any more: every step goes through, nothing more is sampled for it."""
@@ -540,9 +549,6 @@ class Live:
             self._detached = True
             self._playing = True
             self._cond.notify_all()
-        if self._outbox is not None:
-            self._outbox.close(1.0)
-            self._outbox = None
 
     @property
     def paused(self) -> bool:
@@ -763,10 +769,8 @@ class Live:
                 self._write_records()
                 self._jsonl.close()
         self.final = self.record()
-        if self._outbox is not None and not self._detached:
-            self._outbox.put(FrameMsg(self.frame()))
-            self._outbox.close(2.0)
-            self._outbox = None
+        if self._conn is not None and not self._detached:
+            self._send(FrameMsg(self.frame()))
 
 
 def _read(values: dict[Any, Any]) -> dict[Any, float]:
