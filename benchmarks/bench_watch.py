@@ -14,8 +14,8 @@ thread included) is the steadier figure on a loaded machine. Side by side, inter
   ui@30Hz  under a WatchLink asking for a frame every 33 ms (the UI's top rate), without the
            drawing (bench_ui_speed measures what drawing costs): what the script pays for
            being watched
-  ui@10Hz  the same at 10 frames a second: what the live UI asks for on a 2-core machine,
-           where drawing a 120×40 frame costs 20-40 ms and the UI keeps to 10% of the CPU
+  ui@10Hz  the same at 10 frames a second, nearer what the live UI asks on a 2-core machine
+           (it keeps its drawing to 10% of the CPU, at least 5 frames a second)
 
 Pause latency: a tiny model slowed to ~25 steps/s under a WatchLink; `--latency` times it is
 paused (after a random 0.6–0.9 s of running) and the time from sending Pause to the first

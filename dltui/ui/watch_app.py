@@ -26,6 +26,7 @@ from dltui import protocol as p
 from dltui.engine.launcher import HINT
 from dltui.ui.app import MIN_SIZE, DltuiApp
 from dltui.ui.header import STATUS_STYLE, Part, _fit
+from dltui.ui.help import HelpScreen
 from dltui.ui.watch_link import WatchLink
 
 MAX_LOG_LINES = 20_000
@@ -57,6 +58,21 @@ class OutputLog(Log):
                 self._render_line_cache.clear()
                 self.refresh_lines(len(self._lines) - 1)
             self.write(part)
+
+
+class WatchHelp(HelpScreen):
+    keys = (
+        ("space", "pause / resume the script (its next optimizer.step() waits)"),
+        ("n  →", "let one more optimizer step through, then wait again"),
+        ("N", "ten more steps"),
+        ("[  ]", "learning rate ÷2 / ×2 in every param group, from the next step"),
+        ("{  }", "learning rate ÷10 / ×10"),
+        ("l", "log scale on the line plots"),
+        ("tab  z", "focus a panel (the output too) / zoom it to the whole screen"),
+        ("s", "save an SVG screenshot in the current directory"),
+        ("?", "this help"),
+        ("q", "stop the script (SIGINT) or detach from it; quit once it has ended"),
+    )
 
 
 class QuitScreen(ModalScreen[str]):
@@ -245,6 +261,10 @@ class WatchApp(DltuiApp):
             self.screen.maximize(output, container=False)
             return
         super().action_zoom()
+
+    def action_help(self) -> None:
+        if self.info is not None:
+            self.push_screen(WatchHelp(self.info))
 
     def action_reset(self) -> None:
         self.action_not_here("r restarts a scenario")
