@@ -414,3 +414,33 @@ async def test_the_app_shows_a_watched_script_pauses_steps_and_stops_it(tmp_path
     assert app.exitcode == 130  # and run_watch exits with it
     assert "cleanup ran" in (tmp_path / "out.log").read_text()
     link.close()
+
+
+def test_import_dltui_and_the_watch_ui_import_no_torch():
+    code = (
+        "import sys, dltui, dltui.ui.watch_app\n"
+        "assert callable(dltui.watch)\n"
+        "print('torch' in sys.modules)\n"
+    )
+    done = _run("-c", code)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False"]
+    done = _run("-c", "import sys, dltui; print('textual' in sys.modules)")
+    assert done.stdout.split() == ["False"]
+
+
+def test_watch_mistakes_are_one_line(tmp_path, capsys):
+    from dltui.cli import main
+
+    assert main(["watch", str(tmp_path / "nosuch.py")]) == 2
+    assert main(["watch", "--jsonl", "x.jsonl", str(EXAMPLE)]) == 2
+    assert main(["watch", str(EXAMPLE)]) == 2  # pytest's stdin is not a terminal
+    lines = capsys.readouterr().err.splitlines()
+    assert lines == [
+        f"dltui: error: no such script: {tmp_path / 'nosuch.py'}",
+        "dltui: error: --jsonl needs --headless",
+        (
+            "dltui: error: the live UI needs a terminal on stdin and stdout; for a run without "
+            "one use dltui watch --headless --jsonl FILE SCRIPT"
+        ),
+    ]
