@@ -151,6 +151,18 @@ def test_the_hooks_read_nothing_off_the_device(live, monkeypatch):
     assert calls == []
 
 
+def test_a_failing_sample_never_stops_the_training(live, monkeypatch):
+    watched, _, step_once = live
+
+    def broken(tensors):
+        raise RuntimeError("no foreach here")
+
+    monkeypatch.setattr(torch, "_foreach_norm", broken)
+    step_once()
+    step_once()
+    assert watched.step == 2 and "per-layer sampling stopped" in watched.message
+
+
 def test_the_ui_going_away_never_leaves_the_script_paused(live):
     watched, ui, step_once = live
     ui.send(p.Pause())

@@ -246,6 +246,7 @@ class Live:
         self.message = ""
         # -- samples: device tensors, read at capture time -------------------------------
         self._sample_due = True
+        self._broken: str | None = None
         self._sampled_at = -math.inf
         self._before: list[torch.Tensor] | None = None
         self._grads: torch.Tensor | None = None
@@ -309,8 +310,8 @@ class Live:
     def _pre_step(self, optimizer: Any, args: Any, kwargs: Any) -> None:
         if not self._playing or self._lr_factors:
             self._wait()
-        if self._sample_due:
-            self._begin_sample()
+        if self._sample_due and self._broken is None:
+            self._guarded(self._begin_sample)
 
     def _wait(self) -> None:
         """Block while paused (in short waits, so ctrl+c / SIGINT still lands); apply lr
@@ -349,13 +350,23 @@ class Live:
         self.step += 1
         self._last_step_at = now = self.clock()
         if self._before is not None:
-            self._end_sample()
+            self._guarded(self._end_sample)
         if self._jsonl is not None:
             self._next_record()
         if now >= self._act_due and not self._act_handles:
             self._arm_activations()
 
     # -- samples ---------------------------------------------------------------------------
+    def _guarded(self, sample: Any) -> None:
+        """A sample that fails (a sparse gradient, parameters on two kinds of device) stops
+        sampling, with one line on the screen: it never takes the user's training down."""
+        try:
+            sample()
+        except Exception as exc:  # noqa: BLE001 - the user's loop goes on
+            self._broken = f"per-layer sampling stopped: {type(exc).__name__}: {exc}"
+            self.message = self._broken
+            self._before = self._grads = None
+
     def _zero(self, p: torch.Tensor) -> torch.Tensor:
         zero = self._zeros.get(id(p))
         if zero is None:
