@@ -160,7 +160,49 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="COLSxROWS",
         help="terminal size for --screenshot (default 120x40)",
     )
+    _add_watch(sub)
     return parser
+
+
+def _add_watch(sub: argparse._SubParsersAction) -> None:
+    watch = sub.add_parser(
+        "watch",
+        help="run your own training script under the UI (it calls dltui.watch(model, optimizer))",
+    )
+    watch.add_argument("--headless", action="store_true", help="no UI; final record on stdout")
+    watch.add_argument("--jsonl", metavar="FILE", help="with --headless: records as JSON lines")
+    watch.add_argument("--every", type=_positive, metavar="K", help="a record every K steps")
+    watch.add_argument(
+        "--log", metavar="FILE", help="the script's output (default: ./dltui-watch-NAME.log)"
+    )
+    watch.add_argument("--paused", action="store_true", help="hold the script's first step")
+    watch.add_argument("script", help="path/to/train.py")
+    watch.add_argument("args", nargs=argparse.REMAINDER, help="the script's own arguments")
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    if not Path(args.script).is_file():
+        raise UsageError(f"no such script: {args.script}")
+    if args.every is not None and not args.jsonl:
+        raise UsageError("--every needs --jsonl (it sets how often a record is written)")
+    if args.jsonl is not None:
+        if not args.headless:
+            raise UsageError("--jsonl needs --headless")
+        _output(args.jsonl, "--jsonl")
+    if args.headless:
+        from dltui.engine.launcher import run_headless
+
+        return run_headless(args.script, args.args, args.jsonl, args.every or 1)
+    from dltui.ui.watch_app import default_log_path, run_watch
+
+    log = args.log or default_log_path(args.script)
+    _output(log, "--log")
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise UsageError(
+            "the live UI needs a terminal on stdin and stdout; for a run without one use "
+            "dltui watch --headless --jsonl FILE SCRIPT"
+        )
+    return run_watch(args.script, args.args, log, paused=args.paused)
 
 
 def cmd_list() -> int:
@@ -267,6 +309,8 @@ def main(argv: list[str] | None = None) -> int:
             from dltui.scenario.data import cmd_data
 
             return cmd_data(args.dataset, args.data_dir)
+        if args.command == "watch":
+            return cmd_watch(args)
         return cmd_run(args)
     except UsageError as exc:
         print(f"dltui: error: {exc}", file=sys.stderr)

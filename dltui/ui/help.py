@@ -45,6 +45,9 @@ class HelpScreen(ModalScreen[None]):
     }
     """
 
+    keys: tuple[tuple[str, str], ...] = KEYS
+    """The app's keys as this screen lists them (`dltui watch` has fewer)."""
+
     def __init__(self, info: RunInfo):
         super().__init__()
         self.info = info
@@ -54,7 +57,7 @@ class HelpScreen(ModalScreen[None]):
         keys.add_column(min_width=6)
         keys.add_column()
         own = {key_label(k): v for k, v in self.info.keys.items()}
-        for key, what in KEYS:  # minus the keys this scenario takes over (→ on MNIST)
+        for key, what in self.keys:  # minus the keys this scenario takes over (→ on MNIST)
             key = "  ".join(part for part in key.split("  ") if part not in own)
             if key:
                 keys.add_row(Text(key, style="bold"), Text(what))
