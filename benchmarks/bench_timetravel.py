@@ -9,8 +9,8 @@ For each scenario (CPU, one torch thread, as bench_headless):
             frame comes on top: 10-40 ms at 120x40, see bench_render.py);
   speed     steps/s of `runner.step(N)` with checkpoints (the default 256 MB budget) and with
             `checkpoint_mb=0`, alternating (A B, B A) in one process; the ratio of the medians.
-`--long K`: xor for K steps with time travel on, then the checkpoints' bytes, the history's, and
-how many checkpoints are kept; then a step back from the end and a jump to step 1 (both exact).
+`--long K`: xor for K steps with time travel on, then the checkpoints' bytes as counted and the
+process's growth (resident memory), the history's bytes, and how many checkpoints are kept; then a step back from the end and a jump to step 1 (both exact).
 The machine is shared: read the load average printed before and after.
 """
 
@@ -73,14 +73,21 @@ def speed(name: str, sets: tuple[str, ...], steps: int, mb: float) -> float:
     return steps / (time.perf_counter() - start)
 
 
+def rss() -> int:
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
 def long_run(steps: int) -> None:
     r = runner("xor", ())
+    before = rss()
     start = time.perf_counter()
     r.step(steps)
     took = time.perf_counter() - start
     print(
         f"xor {steps:,} steps in {took:.0f} s: {len(r.travel.items)} checkpoints, "
-        f"{r.travel.nbytes / 2**20:.2f} MB (budget {r.travel.budget / 2**20:.0f} MB), "
+        f"{r.travel.nbytes / 2**20:.2f} MB counted (budget {r.travel.budget / 2**20:.0f} MB), "
+        f"the process grew {(rss() - before) / 2**20:.1f} MB; "
         f"history {r.history.nbytes() / 2**20:.2f} MB"
     )
     end = r.record()

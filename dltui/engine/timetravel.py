@@ -24,6 +24,7 @@ import bisect
 import contextlib
 import copy
 import random
+import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,9 +36,12 @@ from dltui.scenario.params import Params, UsageError
 
 SHARE_BYTES = 1 << 20
 """Tensors this large that take no gradient are data: shared by checkpoints, never copied."""
-OVERHEAD = 0.04
+OVERHEAD = 0.03
 """Share of training time spent taking checkpoints (it also bounds the replay of a step back
 to about 1/OVERHEAD times one checkpoint's cost)."""
+_OBJECT_BYTES, _TENSOR_BYTES = 128, 1536
+"""Bytes per copied object beyond what sys.getsizeof says (the allocator's; a tensor's C++
+side): with them a checkpoint's count matches the process's growth (xor: ~50 KB each)."""
 KEEP_RECENT = 8
 """The newest checkpoints are never thinned: stepping back near now stays instant."""
 
@@ -91,6 +95,12 @@ def _values(obj: Any, depth: int = 2):
             yield from value.values()
 
 
+def _size(obj: Any) -> int:
+    """Bytes a copied object holds: its data, and the object itself with the allocator's share."""
+    extra = _TENSOR_BYTES if isinstance(obj, torch.Tensor) else _OBJECT_BYTES
+    return _nbytes(obj) + sys.getsizeof(obj) + extra
+
+
 def _nbytes(obj: Any) -> int:
     if isinstance(obj, torch.Tensor):
         return obj.nelement() * obj.element_size()
@@ -140,8 +150,8 @@ class Checkpoints:
                 clone = copy.deepcopy(scenario, memo)
         except Exception as exc:  # noqa: BLE001 - any failure names its attribute
             raise TimeTravelOff(_culprit(scenario, exc)) from None
-        nbytes = sum(_nbytes(v) for k, v in memo.items() if k not in shared) + 2048
-        return clone, nbytes
+        copied = [v for k, v in memo.items() if k not in shared and k != id(memo)]
+        return clone, sum(_size(v) for v in copied)
 
     def due(self, now: float) -> bool:
         return self.enabled and now >= self._due
