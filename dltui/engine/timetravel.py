@@ -169,9 +169,11 @@ class Checkpoints:
         self._due = end + self.cost / OVERHEAD
 
     def _thin(self) -> None:
-        while self.nbytes > self.budget and len(self.items) > KEEP_RECENT + 1:
-            old = self.items[1 : len(self.items) - KEEP_RECENT]
-            drop = {id(c) for c in old[::2]} if len(old) > 1 else {id(old[0])}
+        """Every other old checkpoint goes while over budget; then, if one checkpoint is a large
+        share of the budget, the oldest recent ones (step 0 and the newest always stay)."""
+        while self.nbytes > self.budget and len(self.items) > 2:
+            old = self.items[1 : max(2, len(self.items) - KEEP_RECENT)]
+            drop = {id(c) for c in old[::2]}
             self.items = [c for c in self.items if id(c) not in drop]
 
     def at_or_before(self, step: int) -> Checkpoint | None:
