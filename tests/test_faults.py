@@ -182,7 +182,7 @@ def test_a_scenario_path_that_cannot_be_read_is_one_line(capsys):
 
 def test_live_changes_kept_are_bounded():
     from dltui.engine.control import build_controller
-    from dltui.engine.runner import MAX_EVENTS
+    from dltui.engine.rewind import MAX_EVENTS
     from dltui.protocol import RunSpec, ScaleParam
 
     ctl = build_controller(RunSpec("xor", device="cpu", paused=True))
