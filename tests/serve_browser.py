@@ -138,3 +138,9 @@ def press(driver, keys: str) -> None:
     from selenium.webdriver.common.by import By
 
     driver.find_element(By.CSS_SELECTOR, ".xterm-helper-textarea").send_keys(keys)
+
+
+def focus(driver) -> None:
+    """Give the terminal the keyboard, as a click would: Textual shows the footer's keys only
+    while the app has focus."""
+    driver.execute_script("document.querySelector('.xterm-helper-textarea').focus()")
