@@ -161,7 +161,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="terminal size for --screenshot (default 120x40)",
     )
     _add_watch(sub)
+    _add_serve(sub, run)
     return parser
+
+
+def _add_serve(sub: argparse._SubParsersAction, run: argparse.ArgumentParser) -> None:
+    from dltui.serve import add_parser
+
+    add_parser(sub, run)
+
+
+def cmd_serve(args: argparse.Namespace, argv: list[str]) -> int:
+    from dltui.serve import cmd_serve as serve
+
+    return serve(args, sys.argv[1:] if argv is None else argv)
 
 
 def _add_watch(sub: argparse._SubParsersAction) -> None:
@@ -290,7 +303,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     if args.screenshot:
         return screenshot(spec, args.screenshot, args.size)
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+    from dltui.serve import under_textual_serve  # a browser tab: the web driver, no tty
+
+    if not (sys.stdin.isatty() and sys.stdout.isatty()) and not under_textual_serve():
         raise UsageError(
             "the live UI needs a terminal on stdin and stdout; for a run without "
             "one use --headless (or --screenshot FILE.svg)"
@@ -311,6 +326,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_data(args.dataset, args.data_dir)
         if args.command == "watch":
             return cmd_watch(args)
+        if args.command == "serve":
+            return cmd_serve(args, argv)
         return cmd_run(args)
     except UsageError as exc:
         print(f"dltui: error: {exc}", file=sys.stderr)
