@@ -41,6 +41,15 @@ SHOTS: dict[str, list[str]] = {
         *("--set", "landscape=ravine", "--set", "optimizers=sgd,adam", "--set", "lr.sgd=0.05"),
         *("--set", "schedule=multistep:30,80", "--set", "twins=on", "--steps", "100"),
     ],
+    "optimizers-adadelta.svg": [
+        "optimizers",
+        *("--set", "optimizers=sgd,adam,adadelta", "--set", "selected=adadelta"),
+        *("--set", "landscape=ravine", "--steps", "100"),
+    ],
+    "optimizers-course-rmsprop.svg": [
+        "optimizers",
+        *("--set", "constants=course", "--set", "selected=rmsprop", "--steps", "100"),
+    ],
     "autograd.svg": ["autograd", "--steps", "3"],
     "autograd-chain.svg": ["autograd", "--set", "preset=chain", "--steps", "4"],
     "conv.svg": ["conv", "--steps", "5"],
