@@ -33,6 +33,7 @@ SHOTS: dict[str, list[str]] = {
     "gd-overshoot.svg": ["gd", "--set", "lr=0.25", "--steps", "4"],
     "linreg.svg": ["linreg", "--steps", "1001"],
     "multivar.svg": ["multivar", "--steps", "21"],
+    "multivar-batch2.svg": ["multivar", "--set", "batch=2", "--steps", "12"],
     "softmax.svg": ["softmax", "--steps", "60"],
     "optimizers.svg": ["optimizers", "--set", "landscape=ravine", "--steps", "100"],
     "optimizers-rosenbrock.svg": ["optimizers", "--steps", "300"],
