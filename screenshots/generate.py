@@ -65,6 +65,10 @@ SHOTS: dict[str, list[str]] = {
     ],
     "mnist.svg": ["mnist", "--steps", "1200"],  # two epochs of the real MNIST
     "mnist-digits.svg": ["mnist", "--set", "dataset=digits", "--steps", "60"],
+    "mnist-digits-math.svg": [
+        "mnist",
+        *("--set", "dataset=digits", "--set", "math=on", "--steps", "60"),
+    ],
     "mnist-linear-digits.svg": [
         "mnist",
         "--set",
