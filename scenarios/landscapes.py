@@ -2,8 +2,10 @@
 
 Each `Landscape` computes f(x, y) with torch operations (so autograd gives the gradient the
 optimizers see) and knows where its minima are, which window shows them, where the race starts
-and the learning rates that make every racer move visibly there. `grid(name)` is the field over
-the window, computed once per landscape and shared read-only by every frame.
+and the learning rates that make every racer move visibly there (Adadelta's is torch's 1.0
+everywhere: it sizes its own steps from its running mean of the squared updates).
+`grid(name)` is the field over the window, computed once per landscape and shared read-only
+by every frame.
 """
 
 from __future__ import annotations
@@ -82,6 +84,7 @@ LANDSCAPES: dict[str, Landscape] = {
                 "momentum": 0.02,
                 "nesterov": 0.02,
                 "adagrad": 0.5,
+                "adadelta": 1.0,
                 "rmsprop": 0.02,
                 "adam": 0.1,
             },
@@ -99,6 +102,7 @@ LANDSCAPES: dict[str, Landscape] = {
                 "momentum": 0.001,
                 "nesterov": 0.001,
                 "adagrad": 0.5,
+                "adadelta": 1.0,
                 "rmsprop": 0.05,
                 "adam": 0.1,
             },
@@ -116,6 +120,7 @@ LANDSCAPES: dict[str, Landscape] = {
                 "momentum": 0.02,
                 "nesterov": 0.02,
                 "adagrad": 0.5,
+                "adadelta": 1.0,
                 "rmsprop": 0.01,
                 "adam": 0.05,
             },
@@ -133,6 +138,7 @@ LANDSCAPES: dict[str, Landscape] = {
                 "momentum": 0.001,
                 "nesterov": 0.001,
                 "adagrad": 0.5,
+                "adadelta": 1.0,
                 "rmsprop": 0.1,
                 "adam": 0.1,
             },
@@ -155,6 +161,7 @@ LANDSCAPES: dict[str, Landscape] = {
                 "momentum": 0.001,
                 "nesterov": 0.001,
                 "adagrad": 0.5,
+                "adadelta": 1.0,
                 "rmsprop": 0.02,
                 "adam": 0.1,
             },
@@ -172,6 +179,7 @@ LANDSCAPES: dict[str, Landscape] = {
                 "momentum": 0.01,
                 "nesterov": 0.005,
                 "adagrad": 0.5,
+                "adadelta": 1.0,
                 "rmsprop": 0.1,
                 "adam": 0.1,
             },

@@ -6,6 +6,11 @@
 `multivar` is the quiz-score lab: X (5×3: quiz1, quiz2, midterm) → final, W = zeros(3, 1),
 b = 0, SGD lr = 1e-5, H(X) = XW + b, epochs 0..20 (21 updates); the five hypotheses approach y.
 Both record the cost of each epoch's forward pass and the parameters after its update.
+`multivar --set batch=2` (or 1) is the course's mini-batch lab: the quiz data as
+`class CustomDataset(Dataset)` through `DataLoader(dataset, batch_size=2, shuffle=True)`,
+one update per batch (2, 2, 1 students), each epoch's batches drawn as a list when the
+epoch starts, as iterating the DataLoader draws them (the list copies; a live iterator may
+not); `batch=5`, the default, is the full-batch lab above, unchanged.
 `linreg --set data=2x` is the slide's code (hours → points 2, 4, 6, y = 2x); its printed table
 (W 0.985, b 0.033 at epoch 1000) comes from y = x, the default (COURSE.md §7).
 """
@@ -18,6 +23,7 @@ from typing import ClassVar
 import numpy as np
 import torch
 from torch import optim
+from torch.utils.data import DataLoader, Dataset
 
 from dltui.scenario import Panel, Param, Scenario, to_numpy
 from dltui.scenario.show import finite, num, vec
@@ -171,6 +177,22 @@ QUIZ_X = [
 QUIZ_Y = [[152.0], [185.0], [180.0], [196.0], [142.0]]
 
 
+class CustomDataset(Dataset):
+    """The quiz data as the course's mini-batch lab writes it."""
+
+    def __init__(self):
+        self.x_data = QUIZ_X
+        self.y_data = QUIZ_Y
+
+    def __len__(self):
+        return len(self.x_data)
+
+    def __getitem__(self, idx):
+        x = torch.FloatTensor(self.x_data[idx])
+        y = torch.FloatTensor(self.y_data[idx])
+        return x, y
+
+
 class MultivariableRegression(Scenario):
     name, title = "multivar", "Multivariable regression H(X) = XW + b (quiz scores → final)"
     description = "Predict the final exam from three quiz scores: W = zeros(3,1), SGD lr=1e-5."
@@ -178,21 +200,38 @@ class MultivariableRegression(Scenario):
         "One weight per input: H(X) = XW + b predicts all five students at once (a matrix "
         "product). With lr = 1e-5 the five hypotheses approach the targets in ~10 epochs."
     )
+    mini_caption = (
+        "Mini-batches of {batch} from a shuffled DataLoader: {n} updates an epoch, each on its "
+        "own students, so the cost per update is noisy; its mean per epoch falls smoothly."
+    )
     aliases = ("multivariable",)
     steps = 21
     speed = 4.0
     diverge_above = 3e10  # ~1e6 × the first cost (29661.8)
     columns = 2
     records: ClassVar[dict[str, str]] = {
-        "loss": "mean squared error of this epoch's forward pass (before the update)",
-        "w1": "weight of quiz1 after this epoch's update",
-        "w2": "weight of quiz2 after this epoch's update",
-        "w3": "weight of the midterm after this epoch's update",
-        "b": "bias after this epoch's update",
+        "loss": "mean squared error of this update's forward pass (before the update): "
+        "of the epoch's 5 students, or with batch < 5 of this mini-batch's",
+        "w1": "weight of quiz1 after this update",
+        "w2": "weight of quiz2 after this update",
+        "w3": "weight of the midterm after this update",
+        "b": "bias after this update",
+        "epoch": "with batch < 5: the epoch this update belongs to (1-based; the lab prints 0..20)",
+        "batch_index": "with batch < 5: this mini-batch's number in its epoch (1-based)",
+        "epoch_cost": "with batch < 5, at an epoch's last batch: the mean of its batches' "
+        "costs (the lab's avg_cost += cost / total_batch)",
     }
     params = (
         Param(
             "lr", 1e-5, "learning rate of SGD (diverges beyond ≈ 4e-5)", min=0.0, max=1.0, live=True
+        ),
+        Param(
+            "batch",
+            5,
+            "students per update: 5 = the full batch (the lab), 2 or 1 = mini-batches of "
+            "DataLoader(CustomDataset(), batch_size, shuffle=True)",
+            min=1,
+            max=5,
         ),
     )
     panels = (
@@ -200,6 +239,17 @@ class MultivariableRegression(Scenario):
         Panel("heatmap", "W | b and their gradients", "weights"),
         Panel("line", "Cost (MSE)", "loss", options={"logy": True, "ema": 0}),
         Panel("text", "The math of the next epoch", "math"),
+    )
+    mini_panels = (
+        panels[0],
+        panels[1],
+        Panel(
+            "line",
+            "Cost per update and per epoch (MSE)",
+            series=("loss", "epoch_cost"),
+            options={"logy": True, "ema": 0},
+        ),
+        Panel("text", "The math of the next update (its mini-batch)", "math"),
     )
 
     # -- the lab code -------------------------------------------------------------------
@@ -209,39 +259,98 @@ class MultivariableRegression(Scenario):
         self.W = torch.zeros((3, 1), requires_grad=True, device=self.device)
         self.b = torch.zeros(1, requires_grad=True, device=self.device)
         self.optimizer = optim.SGD([self.W, self.b], lr=self.p.lr)
+        self.mini = self.p.batch < len(QUIZ_X)
+        if self.mini:
+            self.dataset = CustomDataset()
+            self.dataloader = DataLoader(self.dataset, batch_size=self.p.batch, shuffle=True)
+            self.per_epoch = len(self.dataloader)
+            self.caption = self.mini_caption.format(batch=self.p.batch, n=self.per_epoch)
+            self.epoch, self.epoch_sum = 1, torch.zeros((), device=self.device)
+            self.new_epoch()
+
+    def new_epoch(self) -> None:
+        """This epoch's batches, as `for x, y in dataloader` would give them (same random
+        draws), kept as a list of (indices, x, y): a list copies for time travel."""
+        torch.empty((), dtype=torch.int64).random_()  # iter(dataloader) draws its base seed,
+        order = list(self.dataloader.batch_sampler)  # then RandomSampler its permutation's
+        self.batches = [
+            (idx, *(t.to(self.device) for t in batch))
+            for idx, batch in zip(order, self.dataloader_batches(order))
+        ]
+        self.next_batch = 0
+
+    def dataloader_batches(self, order: list[list[int]]) -> list[tuple[torch.Tensor, ...]]:
+        """The collated (x, y) of each batch of indices, as the DataLoader collates them."""
+        collate = self.dataloader.collate_fn
+        return [tuple(collate([self.dataset[i] for i in idx])) for idx in order]
+
+    def length(self) -> int:
+        return self.steps * (self.per_epoch if self.mini else 1)
 
     def step(self) -> dict[str, torch.Tensor | Callable[[], torch.Tensor]]:
-        hypothesis = self.x_train.matmul(self.W) + self.b
-        cost = torch.mean((hypothesis - self.y_train) ** 2)
+        if self.mini:
+            _, x_train, y_train = self.batches[self.next_batch]
+        else:
+            x_train, y_train = self.x_train, self.y_train
+        hypothesis = x_train.matmul(self.W) + self.b
+        cost = torch.mean((hypothesis - y_train) ** 2)
         self.optimizer.zero_grad()
         cost.backward()
         self.optimizer.step()
         wb = torch.cat([self.W.detach().reshape(-1), self.b.detach()])  # a copy, as for linreg
-        return {
+        metrics = {
             "loss": cost.detach(),
             "w1": lambda: wb[0],
             "w2": lambda: wb[1],
             "w3": lambda: wb[2],
             "b": lambda: wb[3],
         }
+        if self.mini:
+            self.next_batch += 1
+            metrics["epoch"], metrics["batch_index"] = float(self.epoch), float(self.next_batch)
+            self.epoch_sum = self.epoch_sum + cost.detach() / self.per_epoch  # avg_cost += …
+            if self.next_batch == self.per_epoch:
+                metrics["epoch_cost"] = self.epoch_sum
+                self.epoch, self.epoch_sum = self.epoch + 1, torch.zeros((), device=self.device)
+                self.new_epoch()
+        return metrics
 
     # -- what to show -------------------------------------------------------------------
+    def layout(self) -> tuple[Panel, ...]:
+        return self.mini_panels if self.mini else self.panels
+
     def forward(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         """Hypothesis and cost at the current W, b, and autograd's gradients."""
         return cost_and_grads(lambda W, b: self.x_train.matmul(W) + b, self.W, self.b, self.y_train)
 
+    def upcoming(self) -> tuple[list[int], torch.Tensor, torch.Tensor]:
+        """The students, x and y of the next update (all five, in order, at full batch)."""
+        if not self.mini:
+            return list(range(len(QUIZ_X))), self.x_train, self.y_train
+        idx, x, y = self.batches[self.next_batch]
+        return [int(i) for i in idx], x, y
+
     def view(self) -> dict[str, dict]:
-        h, cost, gw, gb = self.forward()
+        h = self.forward()[0]  # every student's H(x), for the table
         x, y, hh = to_numpy(self.x_train), to_numpy(self.y_train).ravel(), to_numpy(h).ravel()
         rows = [
             [f"{a:g}", f"{q:g}", f"{m:g}", f"{t:g}", f"{p:.2f}", f"{p - t:+.2f}"]
             for (a, q, m), t, p in zip(x.tolist(), y.tolist(), hh.tolist())
         ]
+        columns = ["quiz1 x₁", "quiz2 x₂", "midterm x₃", "final y", "H(x)", "H − y"]
+        students, bx, by = self.upcoming()
+        bh, bcost, bgw, bgb = cost_and_grads(lambda W, b: bx.matmul(W) + b, self.W, self.b, by)
+        if self.mini:  # which of this epoch's batches each student is in; ▶ the next one
+            columns.append("batch")
+            where = {int(i): k for k, (idx, _, _) in enumerate(self.batches) for i in idx}
+            for i, row in enumerate(rows):
+                k = where[i]
+                row.append(f"{'▶' if k == self.next_batch else ''}{k + 1}/{self.per_epoch}")
         params = finite(to_numpy(torch.cat([self.W.reshape(-1), self.b])), 1e12)[:, None]
-        grads = finite(to_numpy(torch.cat([gw.reshape(-1), gb])), 1e12)[:, None]
+        grads = finite(to_numpy(torch.cat([bgw.reshape(-1), bgb])), 1e12)[:, None]
         return {
             "students": {
-                "columns": ["quiz1 x₁", "quiz2 x₂", "midterm x₃", "final y", "H(x)", "H − y"],
+                "columns": columns,
                 "rows": rows,
                 "highlight": [i for i, (p, t) in enumerate(zip(hh, y)) if not abs(p - t) <= 5],
             },
@@ -249,23 +358,42 @@ class MultivariableRegression(Scenario):
                 "matrices": [("W | b", params), ("∂cost/∂(W | b)", grads)],
                 "row_labels": ["w1", "w2", "w3", "b"],
             },
-            "math": {"text": self.math(h, cost, gw, gb)},
+            "math": {"text": self.math(students, bx, by, bh, bcost, bgw, bgb)},
         }
 
-    def math(self, h: torch.Tensor, cost: torch.Tensor, gw: torch.Tensor, gb: torch.Tensor) -> str:
-        lr = self.p.lr
+    def math(
+        self,
+        students: list[int],
+        x: torch.Tensor,
+        y: torch.Tensor,
+        h: torch.Tensor,
+        cost: torch.Tensor,
+        gw: torch.Tensor,
+        gb: torch.Tensor,
+    ) -> str:
+        lr, m = self.p.lr, len(students)
         w = self.W.detach().reshape(-1).tolist()
         b = float(self.b.item())
-        x0, y0 = self.x_train[0].tolist(), float(self.y_train[0])
+        x0, y0, first = x[0].tolist(), float(y[0]), students[0] + 1
         terms = " + ".join(f"{xi:g}·{num(wi)}" for xi, wi in zip(x0, w))
         new_w = [wi - lr * gi for wi, gi in zip(w, gw.reshape(-1).tolist())]
+        sub = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+        if self.mini:
+            who = ", ".join(str(i + 1) for i in students)
+            plural = "s" if m > 1 else ""
+            head = (
+                f"# Batch {self.next_batch + 1}/{self.per_epoch} of epoch {self.epoch}: "
+                f"student{plural} {who}"
+            )
+        else:
+            head = "# H(X) = XW + b, row 1 (student 1)"
         return "\n".join(
             [
-                "# H(X) = XW + b, row 1 (student 1)",
-                f"  H(x₁) = {terms}",
+                head,
+                f"  H(x{str(first).translate(sub)}) = {terms}",
                 f"        + {num(b)} = {num(float(h[0]))}   (y = {y0:g})",
-                f"  cost = 1/5 Σ (H(xᵢ) − yᵢ)² = {num(float(cost))}",
-                "# Backward  ∂W = 2/5·Xᵀ(H − y),  ∂b = 2/5·Σ(H − y)",
+                f"  cost = 1/{m} Σ (H(xᵢ) − yᵢ)² = {num(float(cost))}",
+                f"# Backward  ∂W = 2/{m}·Xᵀ(H − y),  ∂b = 2/{m}·Σ(H − y)",
                 f"  ∂W = {vec(gw)}",
                 f"  ∂b = {num(float(gb))}",
                 f"# optimizer.step()  θ := θ − lr·∂θ   (lr = {lr:g})",

@@ -119,6 +119,8 @@ class Mnist(Scenario):
         "epoch": "epoch this batch belongs to (1-based)",
         "images_per_s": "training throughput, images per second (wall clock)",
         "test_accuracy": "accuracy on the whole test set (only at the end of each epoch)",
+        "epoch_cost": "the mean of this epoch's batch losses (only at the end of each epoch): "
+        "the lab's running avg_cost += cost / total_batch",
         "lr": "learning rate of this batch (only with a schedule)",
     }
     params = (
@@ -152,6 +154,12 @@ class Mnist(Scenario):
             display=True,
         ),
         Param("amp", "off", "mixed precision on CUDA", choices=("off", "bf16", "fp16")),
+        Param(
+            "math",
+            False,
+            "write the probe's softmax out in place of the probability bars: its ten logits "
+            "z, e^z, e^z/Σe^z and −log p_true, what CrossEntropyLoss adds for it",
+        ),
         schedule_param(),  # stepped at each epoch's end, as the course's loop does
     )
 
@@ -183,6 +191,7 @@ class Mnist(Scenario):
         self.criterion = nn.CrossEntropyLoss()
         self.schedule = Schedule.parse(p.schedule).build([self.optimizer], p.epochs)
         self.epoch_loss = torch.zeros((), device=self.device)  # for schedule=plateau
+        self.avg_cost = torch.zeros((), device=self.device)  # the lab's avg_cost
         self.amp_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(p.amp)
         self.scaler = torch.amp.GradScaler("cuda") if p.amp == "fp16" else None
 
@@ -224,6 +233,7 @@ class Mnist(Scenario):
             self.epoch, self.batch = self.epoch + 1, 0
             self.order = self.epoch_order()
             self.correct.zero_()
+            self.avg_cost = torch.zeros((), device=self.device)
         bs = self.p.batch_size
         idx = self.order[self.batch * bs : (self.batch + 1) * bs]
         X, Y = self.train_x[idx], self.train_y[idx]
@@ -242,6 +252,8 @@ class Mnist(Scenario):
 
         self.batch += 1
         self.steps_done += 1
+        # A new tensor, not +=: the captured metric of an earlier step must not change.
+        self.avg_cost = self.avg_cost + cost.detach().float() / self.batches_per_epoch
         self.correct += (hypothesis.detach().argmax(1) == Y).sum()
         metrics: dict[str, torch.Tensor | float] = {
             "loss": cost.detach().float(),
@@ -251,6 +263,7 @@ class Mnist(Scenario):
         }
         if self.batch == self.batches_per_epoch:
             metrics["test_accuracy"] = self.evaluate()
+            metrics["epoch_cost"] = self.avg_cost
         if not self.schedule.constant:
             self.scheduled(metrics, cost)
         return metrics
@@ -319,6 +332,11 @@ class Mnist(Scenario):
         lower rows (all ten at 16 pixels at 120×40; one row and two columns showed three), and
         the loss shares the top row with the confusion matrix."""
         linear = self.p.model == "linear"
+        probs = (
+            Panel("text", "Softmax and cross-entropy of the probe", "probs")
+            if self.p.math
+            else Panel("bars", "Predicted probabilities", "probs")
+        )
         top = (
             Panel(
                 "line",
@@ -351,12 +369,12 @@ class Mnist(Scenario):
                     col_span=self.columns - 1,
                     row_span=2,
                 ),
-                Panel("bars", "Predicted probabilities", "probs"),
+                probs,
             )
         return top + (
             Panel("images", "Probe (test image)", "probe"),
             Panel("images", "layer1 output: 32 maps 14×14", "conv1", col_span=2),
-            Panel("bars", "Predicted probabilities", "probs"),
+            probs,
             Panel("images", "conv1 filters 3×3", "filters"),
             Panel("images", "layer2 output: 64 maps 7×7", "conv2", col_span=2),
             Panel("heatmap", "Confusion (row = true)", "confusion"),
@@ -378,6 +396,8 @@ class Mnist(Scenario):
                 "confusion": self.confusion_view(),
                 "throughput": {"text": self.throughput_text()},
             }
+            if self.p.math:
+                out["probs"] = {"text": self.probe_math(x, label)}
             if not self.schedule.constant:  # the lr drops, marked on the loss and lr plots
                 marks = [
                     (m * self.batches_per_epoch, self.schedule.label())
@@ -399,6 +419,29 @@ class Mnist(Scenario):
         out["conv2"] = {"images": [("", to_numpy(m)) for m in maps2[0]]}
         out["filters"] = {"images": [("", to_numpy(f)) for f in filters]}
         return out
+
+    def probe_math(self, x: torch.Tensor, label: int) -> str:
+        """The probe through the model, by hand: its logits z, e^z, p = e^z/Σe^z and
+        −log p_true, beside what CrossEntropyLoss computes from the same logits. The sums
+        first: a panel too small for the ten rows still shows them (z zooms it)."""
+        logits = self.model(x).float()
+        z = logits[0].double()  # in float64 e^z overflows only past z ≈ 709
+        ez = torch.exp(z)
+        p = ez / ez.sum()
+        ce = float(-torch.log(p[label]))
+        ce_torch = float(F.cross_entropy(logits, torch.tensor([label], device=logits.device)))
+        lines = [
+            f"−log p_{self.classes[label][:3]} = {ce:.6f}",
+            f"CrossEntropyLoss {ce_torch:.6f}",
+            f"Σe^z {float(ez.sum()):.4g}  Σp {float(p.sum()):.4f}",
+            f"{'':3} {'z':>6} {'e^z':>8} {'e^z/Σ':>6}",
+        ]
+        for i, c in enumerate(self.classes):
+            mark = "←" if i == label else ""
+            lines.append(
+                f"{c[:3]:>3} {float(z[i]):+6.2f} {float(ez[i]):8.2e} {float(p[i]):.4f}{mark}"
+            )
+        return "\n".join(lines)
 
     def confusion_view(self) -> dict:
         """The test confusion matrix, its colours scaled to the largest mistake: the diagonal

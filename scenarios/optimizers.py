@@ -1,5 +1,6 @@
 """Optimizer race on 2-D loss landscapes (COURSE.md §3): SGD, Momentum, Nesterov, Adagrad,
-RMSProp and Adam, each a real `torch.optim` optimizer on its own 2-parameter tensor (x, y).
+RMSProp and Adam (and Adadelta, which the course lists: `optimizers=…,adadelta`), each a real
+`torch.optim` optimizer on its own 2-parameter tensor (x, y).
 
 Every step each racer computes f(x, y) with autograd, optionally adds Gaussian gradient noise
 (stochastic vs full-batch descent; the noise comes from a seeded generator, so runs repeat),
@@ -9,6 +10,11 @@ per landscape (see `scenarios/landscapes.py`) so that every racer visibly moves;
 them all (the `[` / `]` keys), `lr.adam=0.05` and friends override one. `landscape` is live:
 switching it (`L` cycles them) restarts the racers at the new landscape's start, marked on
 the loss curves; the step count goes on.
+
+`constants=course` gives Adagrad and RMSProp the constants of the course's formulas (the
+Deep Learning book's Algorithms 8.4 and 8.5, whose Adam defaults COURSE.md quotes): Adagrad
+ε/(δ+√r) with δ = 1e-7 (torch: 1e-10), RMSProp ε/√(δ+r), δ inside the root, δ = 1e-6 and decay
+ρ = 0.9 (torch: ε/(√r+δ), δ = 1e-8, ρ = 0.99). The default, `torch`, is torch's own optimizers.
 """
 
 from __future__ import annotations
@@ -24,32 +30,68 @@ from dltui.scenario.show import vec
 
 from .landscapes import LANDSCAPES, Landscape, grid
 
-NAMES = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
+NAMES = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")  # the default racers
+ALL = ("sgd", "momentum", "nesterov", "adagrad", "adadelta", "rmsprop", "adam")  # the choices
 LABELS = {
     "sgd": "SGD",
     "momentum": "Momentum",
     "nesterov": "Nesterov",
     "adagrad": "Adagrad",
+    "adadelta": "Adadelta",
     "rmsprop": "RMSProp",
     "adam": "Adam",
 }
 MOMENTUM = 0.9
+# The course's constants (constants=course): the Deep Learning book's Algorithms 8.4 and 8.5.
+COURSE_ADAGRAD_DELTA = 1e-7
+COURSE_RMSPROP_RHO, COURSE_RMSPROP_DELTA = 0.9, 1e-6
 MAX_PATH = 2000  # trajectory points handed to a frame (older ones are thinned)
 PATH_CAPACITY = 4 * MAX_PATH  # points kept; when full the older half is thinned to every other
 
 
-def make_optimizer(name: str, w: torch.Tensor, lr: float) -> torch.optim.Optimizer:
-    """The racer's optimizer with torch's (= the course's) default hyper-parameters."""
+class CourseRMSProp(torch.optim.Optimizer):
+    """RMSProp as the course writes it: r ← ρr + (1−ρ)g⊙g; x ← x − ε/√(δ+r) ⊙ g (δ inside the
+    root, where torch's RMSprop adds it outside: √r + δ)."""
+
+    def __init__(
+        self, params, lr: float, rho: float = COURSE_RMSPROP_RHO, eps=COURSE_RMSPROP_DELTA
+    ):
+        super().__init__(params, {"lr": lr, "rho": rho, "eps": eps})
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            for w in group["params"]:
+                if w.grad is None:
+                    continue
+                state = self.state[w]
+                if not state:
+                    state["step"] = torch.tensor(0.0)
+                    state["square_avg"] = torch.zeros_like(w)
+                state["step"] += 1
+                r = state["square_avg"]
+                r.mul_(group["rho"]).addcmul_(w.grad, w.grad, value=1 - group["rho"])
+                w.addcdiv_(w.grad, (r + group["eps"]).sqrt(), value=-group["lr"])
+
+
+def make_optimizer(
+    name: str, w: torch.Tensor, lr: float, constants: str = "torch"
+) -> torch.optim.Optimizer:
+    """The racer's optimizer: torch's default hyper-parameters, or with constants="course"
+    the course's formulas for Adagrad and RMSProp (the others are the course's already)."""
+    course = constants == "course"
     if name == "sgd":
         return torch.optim.SGD([w], lr=lr)
     if name == "momentum":
         return torch.optim.SGD([w], lr=lr, momentum=MOMENTUM)
     if name == "nesterov":
         return torch.optim.SGD([w], lr=lr, momentum=MOMENTUM, nesterov=True)
-    if name == "adagrad":
-        return torch.optim.Adagrad([w], lr=lr)  # eps δ = 1e-10
+    if name == "adagrad":  # torch's std = √r + δ is the course's δ + √r
+        return torch.optim.Adagrad([w], lr=lr, eps=COURSE_ADAGRAD_DELTA if course else 1e-10)
+    if name == "adadelta":
+        return torch.optim.Adadelta([w], lr=lr)  # ρ = 0.9, δ = 1e-6
     if name == "rmsprop":
-        return torch.optim.RMSprop([w], lr=lr)  # ρ = 0.99, δ = 1e-8
+        return CourseRMSProp([w], lr=lr) if course else torch.optim.RMSprop([w], lr=lr)
     return torch.optim.Adam([w], lr=lr)  # β₁ = 0.9, β₂ = 0.999, δ = 1e-8
 
 
@@ -85,10 +127,12 @@ def race_panels(landscape: str, names: tuple[str, ...]) -> tuple[Panel, ...]:
 class Racer:
     """One optimizer in the race: its point w = (x, y), trajectory and last step's numbers."""
 
-    def __init__(self, name: str, start: torch.Tensor, lr: float, noise_seed: int):
+    def __init__(
+        self, name: str, start: torch.Tensor, lr: float, noise_seed: int, constants="torch"
+    ):
         self.name = name
         self.w = start.clone().requires_grad_(True)
-        self.optimizer = make_optimizer(name, self.w, lr)
+        self.optimizer = make_optimizer(name, self.w, lr, constants)
         self.generator = torch.Generator(device=start.device).manual_seed(noise_seed)
         self.path = np.empty((PATH_CAPACITY, 2))
         self.n = 0
@@ -151,7 +195,13 @@ class Optimizers(Scenario):
             choices=tuple(LANDSCAPES),
             live=True,
         ),
-        Param("optimizers", ",".join(NAMES), "the racers, a comma list", choices=NAMES, multi=True),
+        Param(
+            "optimizers",
+            ",".join(NAMES),
+            "the racers, a comma list (adadelta joins with optimizers=…,adadelta)",
+            choices=ALL,
+            multi=True,
+        ),
         Param(
             "lr",
             1.0,
@@ -161,7 +211,14 @@ class Optimizers(Scenario):
             live=True,
             label="lr ×",
         ),
-        *(Param(f"lr.{n}", 0.0, _lr_help(n), min=0.0, max=1e6, live=True) for n in NAMES),
+        *(Param(f"lr.{n}", 0.0, _lr_help(n), min=0.0, max=1e6, live=True) for n in ALL),
+        Param(
+            "constants",
+            "torch",
+            "Adagrad's and RMSProp's constants: torch's defaults, or the course's formulas "
+            "(Adagrad δ 1e-7; RMSProp ρ 0.9, ε/√(δ+r) with δ 1e-6)",
+            choices=("torch", "course"),
+        ),
         Param(
             "start",
             (math.nan, math.nan),
@@ -181,7 +238,7 @@ class Optimizers(Scenario):
             "selected",
             "adam",
             "the optimizer highlighted: its table row, its path, its update in the math panel",
-            choices=NAMES,
+            choices=ALL,
             live=True,
             display=True,
         ),
@@ -207,7 +264,8 @@ class Optimizers(Scenario):
         self.start, self.t0 = start, self.t
         dtype = torch.float32 if self.device.type == "mps" else torch.float64
         w0 = torch.tensor(start, dtype=dtype, device=self.device)
-        self.racers = [Racer(n, w0, self.lr_of(n), self.noise_seed) for n in self.names]
+        c = self.p.constants
+        self.racers = [Racer(n, w0, self.lr_of(n), self.noise_seed, c) for n in self.names]
         self.schedule = Schedule.parse(self.p.schedule)
         self.schedule.build([r.optimizer for r in self.racers], self.steps)
         if self.p.twins and self.schedule.constant:
@@ -217,7 +275,7 @@ class Optimizers(Scenario):
             )
         twins = self.p.twins
         self.twins = (
-            [Racer(n, w0, self.lr_of(n), self.noise_seed) for n in self.names] if twins else []
+            [Racer(n, w0, self.lr_of(n), self.noise_seed, c) for n in self.names] if twins else []
         )
 
     def lr_of(self, name: str) -> float:
@@ -342,6 +400,8 @@ class Optimizers(Scenario):
             out["r"] = s["sum"].tolist()
         if "square_avg" in s:
             out["r"] = s["square_avg"].tolist()
+        if "acc_delta" in s:  # Adadelta's running mean of the squared updates
+            out["u"] = s["acc_delta"].tolist()
         if "exp_avg" in s and t:
             b1, b2 = r.optimizer.defaults["betas"]
             out["m"], out["v"] = s["exp_avg"].tolist(), s["exp_avg_sq"].tolist()
@@ -389,13 +449,18 @@ class Optimizers(Scenario):
         if racer is None:
             return f"{head}\n{LABELS[name]} is not in this race (optimizers={self.p.optimizers})."
         lr, g = racer.optimizer.param_groups[0]["lr"], racer.grad
+        d = racer.optimizer.defaults
+        course_rms = isinstance(racer.optimizer, CourseRMSProp)
         hyper = {
             "momentum": f", μ {MOMENTUM}",
             "nesterov": f", μ {MOMENTUM}",
-            "adagrad": ", δ 1e-10",
-            "rmsprop": ", ρ 0.99, δ 1e-8",
+            "adagrad": f", δ {d.get('eps', 0):g}",
+            "adadelta": f", ρ {d.get('rho', 0):g}, δ {d.get('eps', 0):g}",
+            "rmsprop": f", ρ {d.get('rho', d.get('alpha', 0)):g}, δ {d.get('eps', 0):g}",
             "adam": ", β₁ 0.9, β₂ 0.999, δ 1e-8",
         }.get(name, "")
+        if self.p.constants == "course" and name in ("adagrad", "rmsprop"):
+            hyper += " (the course's)"
         lines = [head, f"{LABELS[name]}, step {self.t}: lr {lr:g}{hyper}"]
         if racer.diverged_at is not None:
             return "\n".join(
@@ -418,11 +483,22 @@ class Optimizers(Scenario):
             update = "x ← x − lr·v" if name == "momentum" else "x ← x − lr·(g + μv)"
         elif name in ("adagrad", "rmsprop"):
             rule = "r + g⊙g" if name == "adagrad" else "ρr + (1−ρ)g⊙g"
-            eps = 1e-10 if name == "adagrad" else 1e-8
+            eps = d["eps"]
             lines.append(f"  r ← {rule} = {_v(st['r'])}")
-            steps = [lr / (math.sqrt(v) + eps) for v in st["r"]]
-            lines.append(f"  lr/(√r+δ) per coordinate = {_v(steps)}")
-            update = "x ← x − lr·g/(√r+δ)"
+            if course_rms:  # δ inside the root, as the course writes it
+                steps = [lr / math.sqrt(v + eps) for v in st["r"]]
+                lines.append(f"  lr/√(δ+r) per coordinate = {_v(steps)}")
+                update = "x ← x − lr·g/√(δ+r)"
+            else:
+                steps = [lr / (math.sqrt(v) + eps) for v in st["r"]]
+                lines.append(f"  lr/(√r+δ) per coordinate = {_v(steps)}")
+                update = "x ← x − lr·g/(√r+δ)"
+        elif name == "adadelta":
+            delta = [(b - a) / lr if lr else 0.0 for b, a in zip(racer.before, x1)]
+            lines.append(f"  r ← ρr + (1−ρ)g⊙g = {_v(st['r'])}")
+            lines.append(f"  Δ = √(u+δ)/√(r+δ)⊙g = {_v(delta)}")
+            lines.append(f"  u ← ρu + (1−ρ)Δ⊙Δ = {_v(st['u'])}")
+            update = "x ← x − lr·Δ"
         else:
             lines.append(f"  m ← β₁m + (1−β₁)g = {_v(st['m'])}")
             lines.append(f"  v ← β₂v + (1−β₂)g⊙g = {_v(st['v'])}")

@@ -296,12 +296,17 @@ class Gate(Scenario):
             f"   (ln 2 = 0.693147: a coin toss)"
         )
         lines.append(
-            "# Backprop by hand   d_l = ŷ − y (BCE∘σ);  d_W = aᵀ·d_l;  "
+            f"# Backprop by hand   d_l = (ŷ − y)/m, m = {m} (BCE∘σ, a mean);  d_W = aᵀ·d_l;  "
             "d_a = d_l·Wᵀ;  d_l′ = d_a·g′(z)"
         )
         for k, dw, db in hand[:2] if len(hand) > 2 else hand:
             auto = grads[2 * k]
             lines.append(f"  d_W{k + 1} by hand {_fmt(dw.T)}   autograd {_fmt(auto)}")
+        if self.name == "xor":  # the slides' hand-written backprop is the XOR lab's
+            lines.append(
+                f"  (the slides' code sums d_W over the {m} inputs, no 1/m: {m}× these; "
+                "it averages d_b, as autograd does)"
+            )
         w_last = self.linears[-1].weight
         lines.append(f"# Update  W{len(self.linears)} := W − lr·d_W  (lr = {lr:g})")
         lines.append(
@@ -491,6 +496,13 @@ class Xor(Gate):
     )
     aliases = ("mlp",)
     targets = (0.0, 1.0, 1.0, 0.0)
+    records = {
+        **Gate.records,
+        "loss": "BCE loss of this step's forward pass: the mean over the 4 inputs, so every "
+        "gradient (autograd's and the math panel's by hand) carries its 1/m; the slides' "
+        "hand-written backprop sums d_W over the 4 samples (4× dltui's) and averages d_b "
+        "(equal to dltui's)",
+    }
 
     def title_for(self, widths: list[int]) -> str:
         if widths == [2, 2, 1] and self.p.activation == "sigmoid":

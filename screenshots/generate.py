@@ -33,6 +33,7 @@ SHOTS: dict[str, list[str]] = {
     "gd-overshoot.svg": ["gd", "--set", "lr=0.25", "--steps", "4"],
     "linreg.svg": ["linreg", "--steps", "1001"],
     "multivar.svg": ["multivar", "--steps", "21"],
+    "multivar-batch2.svg": ["multivar", "--set", "batch=2", "--steps", "12"],
     "softmax.svg": ["softmax", "--steps", "60"],
     "optimizers.svg": ["optimizers", "--set", "landscape=ravine", "--steps", "100"],
     "optimizers-rosenbrock.svg": ["optimizers", "--steps", "300"],
@@ -40,6 +41,15 @@ SHOTS: dict[str, list[str]] = {
         "optimizers",
         *("--set", "landscape=ravine", "--set", "optimizers=sgd,adam", "--set", "lr.sgd=0.05"),
         *("--set", "schedule=multistep:30,80", "--set", "twins=on", "--steps", "100"),
+    ],
+    "optimizers-adadelta.svg": [
+        "optimizers",
+        *("--set", "optimizers=sgd,adam,adadelta", "--set", "selected=adadelta"),
+        *("--set", "landscape=ravine", "--steps", "100"),
+    ],
+    "optimizers-course-rmsprop.svg": [
+        "optimizers",
+        *("--set", "constants=course", "--set", "selected=rmsprop", "--steps", "100"),
     ],
     "autograd.svg": ["autograd", "--steps", "3"],
     "autograd-chain.svg": ["autograd", "--set", "preset=chain", "--steps", "4"],
@@ -55,6 +65,10 @@ SHOTS: dict[str, list[str]] = {
     ],
     "mnist.svg": ["mnist", "--steps", "1200"],  # two epochs of the real MNIST
     "mnist-digits.svg": ["mnist", "--set", "dataset=digits", "--steps", "60"],
+    "mnist-digits-math.svg": [
+        "mnist",
+        *("--set", "dataset=digits", "--set", "math=on", "--steps", "60"),
+    ],
     "mnist-linear-digits.svg": [
         "mnist",
         "--set",

@@ -13,6 +13,7 @@ import pytest
 import torch
 from conftest import make_runner, records_of
 from torch import optim
+from torch.utils.data import DataLoader, Dataset
 
 from dltui.cli import main
 from dltui.registry import load
@@ -208,3 +209,109 @@ def test_snapshot(snap_scenario, name, steps):
 
 def test_snapshot_gd_diverging(snap_scenario):
     assert snap_scenario("gd", 4, "lr=0.25")
+
+
+# -- batch size: full batch, mini-batches, one sample (COURSE.md §3, §6 "Batches") ---------
+class CustomDataset(Dataset):
+    """The course's mini-batch lab, as students write it."""
+
+    def __init__(self):
+        self.x_data = [[73, 80, 75], [93, 88, 93], [89, 91, 90], [96, 98, 100], [73, 66, 70]]
+        self.y_data = [[152], [185], [180], [196], [142]]
+
+    def __len__(self):
+        return len(self.x_data)
+
+    def __getitem__(self, idx):
+        x = torch.FloatTensor(self.x_data[idx])
+        y = torch.FloatTensor(self.y_data[idx])
+        return x, y
+
+
+def lab_minibatch(batch_size: int, epochs: int = 21):
+    """The lab loop over a real DataLoader (W = zeros, b = 0 as multivar's); per update:
+    (epoch, x, cost, W, b), and each epoch's avg_cost."""
+    torch.manual_seed(777)
+    dataloader = DataLoader(CustomDataset(), batch_size=batch_size, shuffle=True)
+    W = torch.zeros((3, 1), requires_grad=True)
+    b = torch.zeros(1, requires_grad=True)
+    optimizer = optim.SGD([W, b], lr=1e-5)
+    updates, avg_costs = [], []
+    for epoch in range(epochs):
+        avg_cost = 0
+        for x_train, y_train in dataloader:
+            cost = torch.mean((x_train.matmul(W) + b - y_train) ** 2)
+            optimizer.zero_grad()
+            cost.backward()
+            optimizer.step()
+            avg_cost += cost / len(dataloader)
+            updates.append((epoch, x_train, cost.item(), W.detach().reshape(-1).tolist(), b.item()))
+        avg_costs.append(avg_cost.item())
+    return updates, avg_costs
+
+
+@pytest.mark.parametrize("batch, per_epoch", [(2, 3), (1, 5)])
+def test_multivar_minibatches_are_a_real_dataloaders(batch, per_epoch):
+    updates, avg_costs = lab_minibatch(batch)  # first: both draw from torch's global RNG
+    runner = make_runner("multivar", f"batch={batch}")
+    assert runner.limit == 21 * per_epoch
+    for k, (epoch, x, cost, w, b) in enumerate(updates):
+        if k % per_epoch == 0:  # this epoch's batches, listed when it starts
+            listed = [bx for _, bx, _ in runner.scenario.batches]
+            lab_x = [u[1] for u in updates[k : k + per_epoch]]
+            assert all(torch.equal(a, c) for a, c in zip(listed, lab_x, strict=True))
+        runner.step(1)
+        rec = runner.record()
+        assert rec["loss"] == cost and [rec["w1"], rec["w2"], rec["w3"]] == w and rec["b"] == b
+        assert (rec["epoch"], rec["batch_index"]) == (epoch + 1, k % per_epoch + 1)
+        if k % per_epoch == per_epoch - 1:
+            assert rec["epoch_cost"] == avg_costs[epoch]
+        else:
+            assert "epoch_cost" not in rec
+    assert runner.done
+
+
+def epoch_costs(records: list[dict]) -> list[float]:
+    return [r["epoch_cost"] for r in records if "epoch_cost" in r]
+
+
+def test_minibatches_converge_in_fewer_epochs_and_then_stay_noisy():
+    full = records_of(make_runner("multivar"))
+    mini = epoch_costs(records_of(make_runner("multivar", "batch=2")))
+    one = epoch_costs(records_of(make_runner("multivar", "batch=1")))
+    assert set(full[-1]) == {"step", "loss", "w1", "w2", "w3", "b"}  # batch=5: as before
+    assert mini[:3] == pytest.approx([14053.512, 398.373, 12.691], rel=1e-4)
+    assert one[:3] == pytest.approx([9180.839, 27.168, 2.876], rel=1e-4)
+    assert full[2]["loss"] > 20 * mini[2] > 20 * one[2]  # epoch 3: more updates went in
+    assert min(mini[3:]) > 1.5 and max(mini[3:]) < 3  # then noise around the floor
+
+
+def test_the_quiz_table_lists_this_epochs_batches_and_the_math_the_next_one():
+    runner = make_runner("multivar", "batch=2", advance=4)  # epoch 2, batch 1 done
+    view = runner.scenario.view()
+    assert view["students"]["columns"][-1] == "batch"
+    cells = [row[-1] for row in view["students"]["rows"]]
+    assert sorted(c.removeprefix("▶") for c in cells) == ["1/3", "1/3", "2/3", "2/3", "3/3"]
+    idx = [int(i) for i in runner.scenario.batches[1][0]]
+    assert [i for i, c in enumerate(cells) if c.startswith("▶")] == sorted(idx)
+    text = view["math"]["text"]
+    who = ", ".join(str(i + 1) for i in idx)
+    assert f"# Batch 2/3 of epoch 2: students {who}" in text
+    assert "cost = 1/2 Σ" in text and "∂W = 2/2·Xᵀ(H − y)" in text
+    line = next(p for p in runner.scenario.layout() if p.kind == "line")
+    assert line.series == ("loss", "epoch_cost")
+    full = make_runner("multivar", advance=4).scenario
+    assert full.view()["math"]["text"].startswith("# H(X) = XW + b, row 1 (student 1)")
+    assert "batch" not in full.view()["students"]["columns"][-1]
+
+
+def test_minibatches_go_back_exactly():
+    straight = make_runner("multivar", "batch=2", advance=20)
+    at_20 = straight.record()
+    straight.step(10)  # before the second run: each epoch draws from torch's global RNG
+    at_30 = straight.record()
+    runner = make_runner("multivar", "batch=2", advance=40)
+    runner.goto(20)
+    assert runner.record() == at_20
+    runner.step(10)
+    assert runner.record() == at_30

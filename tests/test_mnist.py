@@ -267,3 +267,49 @@ def test_feature_maps_keep_a_gap_between_rows_of_tiles():
         filled.append(any(ch == "▄" or (ch == "▀" and st.bgcolor) for ch, st in cells))
     rows = "".join("#" if f else "." for f in filled).strip(".")
     assert len([run for run in rows.split(".") if run]) >= 2, rows  # rows of tiles, apart
+
+
+# -- the probe's softmax written out, the lab's avg_cost (issue 16, items 1 and 9) --------
+@pytest.mark.parametrize("model", ["cnn", "linear"])
+def test_probe_math_is_what_cross_entropy_adds_for_that_image(model):
+    runner = make_runner("mnist", "dataset=digits", f"model={model}", "math=on", "probe=3")
+    runner.step(20)
+    scenario = runner.scenario
+    panel = next(p for p in scenario.layout() if p.key == "probs")
+    assert (panel.kind, panel.title) == ("text", "Softmax and cross-entropy of the probe")
+    text = scenario.view()["probs"]["text"]
+    x, label = scenario.test_x[3:4], int(scenario.test_y[3])
+    with torch.no_grad():
+        logits = scenario.model(x)
+        per_image = torch.nn.CrossEntropyLoss(reduction="none")(logits, scenario.test_y[3:4])
+    lines = text.splitlines()
+    assert lines[0] == f"−log p_{label} = {per_image.item():.6f}"
+    assert lines[1] == f"CrossEntropyLoss {per_image.item():.6f}"
+    z = logits[0].double()
+    p = torch.softmax(z, 0)
+    rows = lines[4:]
+    assert len(rows) == 10 and rows[label].endswith("←")
+    for i, row in enumerate(rows):
+        _, zi, ezi, pi = row.rstrip("←").split()
+        assert float(zi) == pytest.approx(z[i].item(), abs=0.006)
+        assert float(ezi) == pytest.approx(torch.exp(z[i]).item(), rel=6e-3)
+        assert float(pi) == pytest.approx(p[i].item(), abs=6e-5)
+    assert f"Σp {1:.4f}" in lines[2]
+    default = make_runner("mnist", "dataset=digits").scenario  # math=off: the bars, as before
+    assert next(p for p in default.layout() if p.key == "probs").kind == "bars"
+
+
+def test_epoch_cost_is_the_labs_running_avg_cost():
+    runner = make_runner("mnist", "dataset=digits", "model=linear")
+    per_epoch = runner.scenario.batches_per_epoch
+    records = []
+    for _ in range(2 * per_epoch):
+        runner.step(1)
+        records.append(runner.record())
+    for epoch in range(2):
+        batch = records[epoch * per_epoch : (epoch + 1) * per_epoch]
+        avg_cost = torch.zeros(())
+        for rec in batch:  # the lab: avg_cost += cost / total_batch
+            avg_cost = avg_cost + torch.tensor(rec["loss"]) / per_epoch
+        assert batch[-1]["epoch_cost"] == avg_cost.item()
+        assert all("epoch_cost" not in rec for rec in batch[:-1])

@@ -31,9 +31,10 @@ GRADS = {
 }
 
 
-def hand(name: str, grad, x0, lr: float, steps: int) -> np.ndarray:
+def hand(name: str, grad, x0, lr: float, steps: int, constants: str = "torch") -> np.ndarray:
     x = np.array(x0, dtype=float)
-    v, r, m, s = np.zeros(2), np.zeros(2), np.zeros(2), np.zeros(2)
+    v, r, m, s, u = np.zeros(2), np.zeros(2), np.zeros(2), np.zeros(2), np.zeros(2)
+    course = constants == "course"
     out = [x.copy()]
     for t in range(1, steps + 1):
         g = grad(x)
@@ -45,9 +46,17 @@ def hand(name: str, grad, x0, lr: float, steps: int) -> np.ndarray:
         elif name == "nesterov":  # torch: b ← μb + g; x ← x − lr(g + μb)
             r = 0.9 * r + g
             x = x - lr * (g + 0.9 * r)
-        elif name == "adagrad":
+        elif name == "adagrad":  # the course: Δθ = −ε/(δ+√r) ⊙ g, δ = 1e-7
             r = r + g * g
-            x = x - lr * g / (np.sqrt(r) + 1e-10)
+            x = x - lr * g / ((1e-7 if course else 1e-10) + np.sqrt(r))
+        elif name == "adadelta":  # torch (Zeiler 2012): ρ = 0.9, δ = 1e-6
+            r = 0.9 * r + 0.1 * g * g
+            delta = np.sqrt(u + 1e-6) / np.sqrt(r + 1e-6) * g
+            u = 0.9 * u + 0.1 * delta * delta
+            x = x - lr * delta
+        elif name == "rmsprop" and course:  # the course: Δθ = −ε/√(δ+r) ⊙ g, δ = 1e-6, ρ 0.9
+            r = 0.9 * r + 0.1 * g * g
+            x = x - lr * g / np.sqrt(1e-6 + r)
         elif name == "rmsprop":
             r = 0.99 * r + 0.01 * g * g
             x = x - lr * g / (np.sqrt(r) + 1e-8)
@@ -70,6 +79,84 @@ def test_first_positions_equal_hand_written_updates(landscape):
         expected = hand(name, GRADS[landscape], ls.start, ls.lrs[name], 6)
         np.testing.assert_allclose(r.path[: r.n], expected, rtol=1e-10, atol=1e-13, err_msg=name)
         assert run.record()[f"{name}/x"] == pytest.approx(expected[-1][0], rel=1e-10)
+
+
+@pytest.mark.parametrize("constants", ["torch", "course"])
+@pytest.mark.parametrize("landscape", sorted(GRADS))
+def test_adadelta_and_the_course_constants_equal_their_formulas(landscape, constants):
+    """Adadelta (optimizers=…,adadelta) and, with constants=course, Adagrad's and RMSProp's
+    updates as the course's formulas write them, computed by hand for six steps."""
+    names = ("adagrad", "adadelta", "rmsprop")
+    run = make_runner(
+        "optimizers",
+        f"landscape={landscape}",
+        f"optimizers={','.join(names)}",
+        f"constants={constants}",
+    )
+    run.step(6)
+    ls = LANDSCAPES[landscape]
+    for name in names:
+        r = racer(run, name)
+        expected = hand(name, GRADS[landscape], ls.start, ls.lrs[name], 6, constants)
+        np.testing.assert_allclose(r.path[: r.n], expected, rtol=1e-10, atol=1e-13, err_msg=name)
+
+
+@pytest.mark.parametrize("constants", ["torch", "course"])
+def test_the_course_constants_differ_from_torchs_where_the_formulas_do(constants):
+    """The default is torch's own optimizers, step for step; course constants move Adagrad
+    (δ 1e-7) a little and RMSProp (ρ 0.9, δ inside the root) a lot."""
+    names = ("adagrad", "adadelta", "rmsprop")
+    run = make_runner(
+        "optimizers",
+        "landscape=ravine",
+        f"optimizers={','.join(names)}",
+        f"constants={constants}",
+    )
+    run.step(20)
+    ls = LANDSCAPES["ravine"]
+    for name in names:
+        w = torch.tensor(ls.start, dtype=torch.float64, requires_grad=True)
+        opt = {
+            "adagrad": torch.optim.Adagrad,
+            "adadelta": torch.optim.Adadelta,
+            "rmsprop": torch.optim.RMSprop,
+        }[name]([w], lr=ls.lrs[name])
+        for _ in range(20):
+            opt.zero_grad()
+            ls(w[0], w[1]).backward()
+            opt.step()
+        same = racer(run, name).w.tolist() == w.tolist()
+        assert same == (constants == "torch" or name == "adadelta"), name
+
+
+def test_adadelta_state_and_math_and_the_course_rmsprop_math():
+    run = make_runner(
+        "optimizers", "landscape=ravine", "optimizers=sgd,adam,adadelta", "selected=adadelta"
+    )
+    assert run.limit == 300 and [r.name for r in run.scenario.racers] == ["sgd", "adam", "adadelta"]
+    assert run.scenario.lr_of("adadelta") == 1.0  # torch's default on every landscape
+    run.step(3)
+    r = racer(run, "adadelta")
+    s = r.optimizer.state[r.w]
+    row = run.frame().panels["racers"]["rows"][2]
+    assert row[0] == "Adadelta" and row[-1] == (
+        f"r=({s['square_avg'][0].item():+.4g}, {s['square_avg'][1].item():+.4g})  "
+        f"u=({s['acc_delta'][0].item():+.4g}, {s['acc_delta'][1].item():+.4g})"
+    )
+    text = run.scenario.view()["math"]["text"]
+    assert "Adadelta, step 3: lr 1, ρ 0.9, δ 1e-06" in text
+    assert "Δ = √(u+δ)/√(r+δ)⊙g" in text and "u ← ρu + (1−ρ)Δ⊙Δ" in text
+    assert "x ← x − lr·Δ" in text
+    run = make_runner(
+        "optimizers", "constants=course", "selected=rmsprop", "landscape=ravine", advance=2
+    )
+    text = run.scenario.view()["math"]["text"]
+    assert "RMSProp, step 2: lr 0.02, ρ 0.9, δ 1e-06 (the course's)" in text
+    assert "x ← x − lr·g/√(δ+r)" in text
+    run.set_param("selected", "adagrad")
+    assert "Adagrad, step 2: lr 0.5, δ 1e-07 (the course's)" in run.scenario.view()["math"]["text"]
+    default = make_runner("optimizers", "selected=rmsprop", "landscape=ravine", advance=2)
+    assert "RMSProp, step 2: lr 0.02, ρ 0.99, δ 1e-08\n" in default.scenario.view()["math"]["text"]
 
 
 def test_adam_state_in_table_is_bias_corrected():
@@ -320,3 +407,14 @@ def test_a_live_landscape_restarts_the_schedule_and_its_marks_with_the_race():
     run.set_param("landscape", "ravine")
     assert run.scenario.view()[loss]["events"] == [(80, "×0.1"), (130, "×0.1")]
     assert racer(run, "adam").optimizer.param_groups[0]["lr"] == LANDSCAPES["ravine"].lrs["adam"]
+
+
+def test_adadelta_and_the_course_rmsprop_go_back_exactly():
+    sets = ("optimizers=adagrad,adadelta,rmsprop", "constants=course")
+    straight = make_runner("optimizers", *sets, steps=40, advance=15)
+    runner = make_runner("optimizers", *sets, steps=40, advance=40)
+    runner.goto(15)
+    assert runner.record() == straight.record()
+    runner.step(25)
+    straight.step(25)
+    assert runner.record() == straight.record()

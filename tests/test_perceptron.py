@@ -118,6 +118,44 @@ def test_math_panel_shows_hand_backprop_equal_to_autograd():
     assert "loss = BCE" in text
 
 
+def test_math_and_info_say_how_the_slides_hand_backprop_relates_to_autograd(capsys):
+    """COURSE.md §7: the slides' hand-written backprop sums d_W over the 4 samples (4×
+    autograd's mean) and averages d_b. The panel's formula shows the 1/m its numbers carry, a
+    line says the slide's d_W are 4× them, and `dltui info xor` says so too."""
+    from dltui.cli import main
+
+    runner = make_runner("xor", steps=10, advance=10)
+    text = runner.frame().panels["math"]["text"]
+    assert "d_l = (ŷ − y)/m, m = 4 (BCE∘σ, a mean)" in text
+    assert "the slides' code sums d_W over the 4 inputs, no 1/m: 4× these" in text
+    assert "it averages d_b, as autograd does" in text
+    # The slide's code, as written, on the lab's net after the same 10 steps.
+    model, (linear1, linear2) = lab_model(hidden=True)
+    lab_losses(10, hidden=True, model=model)
+    x, y = torch.FloatTensor(X), torch.FloatTensor(XOR)
+    with torch.no_grad():
+        l1 = x @ linear1.weight.T + linear1.bias
+        a1 = torch.sigmoid(l1)
+        y_pred = torch.sigmoid(a1 @ linear2.weight.T + linear2.bias)
+        d_y_pred = (y_pred - y) / (y_pred * (1.0 - y_pred))  # the BCE's derivative
+        d_l2 = d_y_pred * y_pred * (1 - y_pred)
+        d_w2, d_b2 = a1.T @ d_l2, d_l2.mean(0)
+        d_l1 = (d_l2 @ linear2.weight) * a1 * (1 - a1)
+        d_w1, d_b1 = x.T @ d_l1, d_l1.mean(0)
+    model.zero_grad()
+    torch.nn.BCELoss()(model(x), y).backward()
+    for slide, linear in ((d_w2, linear2), (d_w1, linear1)):
+        torch.testing.assert_close(slide.T, 4 * linear.weight.grad)
+    for slide, linear in ((d_b2, linear2), (d_b1, linear1)):
+        torch.testing.assert_close(slide, linear.bias.grad)
+    assert main(["info", "xor"]) == 0
+    info = " ".join(capsys.readouterr().out.split())
+    assert (
+        "the slides' hand-written backprop sums d_W over the 4 samples (4× dltui's) "
+        "and averages d_b (equal to dltui's)" in info
+    )
+
+
 def test_views_carry_the_four_points_and_truth_table():
     panels = make_runner("xor", steps=3000, advance=3000).frame().panels
     assert panels["boundary"]["points"].shape == (4, 2)
