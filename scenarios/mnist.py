@@ -122,6 +122,9 @@ class Mnist(Scenario):
         "epoch_cost": "the mean of this epoch's batch losses (only at the end of each epoch): "
         "the lab's running avg_cost += cost / total_batch",
         "lr": "learning rate of this batch (only with a schedule)",
+        "lab_test_accuracy": "with lab_test=on, at each epoch's end: the accuracy the lab "
+        "notebook's own test code reports, which feeds unscaled 0-255 pixels to a model trained "
+        "on 0-1 ones (mnist_test.test_data.float()); not the model's real test accuracy",
     }
     params = (
         Param(
@@ -154,6 +157,13 @@ class Mnist(Scenario):
             display=True,
         ),
         Param("amp", "off", "mixed precision on CUDA", choices=("off", "bf16", "fp16")),
+        Param(
+            "lab_test",
+            "off",
+            "also record the accuracy the lab's test code prints (unscaled pixels; one more "
+            "pass over the test set an epoch)",
+            choices=("off", "on"),
+        ),
         Param(
             "math",
             False,
@@ -264,6 +274,8 @@ class Mnist(Scenario):
         if self.batch == self.batches_per_epoch:
             metrics["test_accuracy"] = self.evaluate()
             metrics["epoch_cost"] = self.avg_cost
+            if self.p.lab_test == "on":
+                metrics["lab_test_accuracy"] = self.lab_test_accuracy()
         if not self.schedule.constant:
             self.scheduled(metrics, cost)
         return metrics
@@ -295,6 +307,20 @@ class Mnist(Scenario):
         self.tested_at = self.steps_done
         self.test_accuracy = self.confusion.diagonal().sum() / len(self.test_y)
         return self.test_accuracy
+
+    def lab_test_accuracy(self) -> torch.Tensor:
+        """Test accuracy as the lab notebook's test code measures it: `test_data.float()`, the
+        0-255 pixels unscaled, fed to the model trained on ToTensor's 0-1 (stays on the device)."""
+        self.model.eval()
+        correct = torch.zeros((), dtype=torch.int64, device=self.device)
+        with torch.no_grad():
+            for start in range(0, len(self.test_y), EVAL_BATCH):
+                X = self.test_x[start : start + EVAL_BATCH] * 255
+                correct += (
+                    self.model(X).argmax(1) == self.test_y[start : start + EVAL_BATCH]
+                ).sum()
+        self.model.train()
+        return correct / len(self.test_y)
 
     def action_test(self) -> str:
         """The `t` key: evaluate on the test set now, mid-epoch (shown, not recorded)."""

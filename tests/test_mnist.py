@@ -313,3 +313,16 @@ def test_epoch_cost_is_the_labs_running_avg_cost():
             avg_cost = avg_cost + torch.tensor(rec["loss"]) / per_epoch
         assert batch[-1]["epoch_cost"] == avg_cost.item()
         assert all("epoch_cost" not in rec for rec in batch[:-1])
+
+
+def test_lab_test_accuracy_is_the_notebooks_unscaled_test():
+    runner = make_runner("mnist", "dataset=digits", "model=linear", "lab_test=on")
+    runner.step(runner.scenario.batches_per_epoch)
+    rec = runner.record()
+    sc = runner.scenario
+    with torch.no_grad():  # the notebook: X_test = mnist_test.test_data.float() (0-255)
+        predicted = sc.model(sc.test_x * 255).argmax(1)
+    assert rec["lab_test_accuracy"] == float((predicted == sc.test_y).float().mean())
+    assert rec["lab_test_accuracy"] != rec["test_accuracy"]
+    plain = make_runner("mnist", "dataset=digits", "model=linear", advance=sc.batches_per_epoch)
+    assert "lab_test_accuracy" not in plain.record()
