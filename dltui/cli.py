@@ -57,6 +57,28 @@ def _positive(text: str) -> int:
     return int(text)
 
 
+def _fps(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--fps must be a number, got {text!r}") from None
+    if not 1 <= value <= 60:  # nan too
+        raise argparse.ArgumentTypeError(f"--fps must be between 1 and 60, got {text!r}")
+    return value
+
+
+def _kbps(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--bandwidth must be a number, got {text!r}") from None
+    if not 0 <= value <= 1 << 20:  # nan too
+        raise argparse.ArgumentTypeError(
+            f"--bandwidth must be KB/s between 0 (no limit) and 1048576, got {text!r}"
+        )
+    return value
+
+
 def _megabytes(text: str) -> float:
     try:
         value = float(text)
@@ -139,6 +161,18 @@ def build_parser() -> argparse.ArgumentParser:
         default=256,
         metavar="MB",
         help="time travel's memory for checkpoints (default 256; 0 turns it off)",
+    )
+    run.add_argument(
+        "--fps",
+        type=_fps,
+        help="at most N frames a second in the UI (default: 10 over SSH, else as CPU allows)",
+    )
+    run.add_argument(
+        "--bandwidth",
+        type=_kbps,
+        default=64,
+        metavar="KBPS",
+        help="KB a second the UI may send its terminal on average (default 64; 0: no limit)",
     )
     run.add_argument("--headless", action="store_true", help="no UI; final record on stdout")
     run.add_argument("--jsonl", metavar="FILE|-", help="write records as JSON lines")
@@ -310,7 +344,10 @@ def cmd_run(args: argparse.Namespace) -> int:
             "the live UI needs a terminal on stdin and stdout; for a run without "
             "one use --headless (or --screenshot FILE.svg)"
         )
-    return run_app(spec)
+    from dltui.ui.budget import default_fps
+
+    fps = args.fps if args.fps is not None else default_fps(dict(os.environ))
+    return run_app(spec, fps=fps, bandwidth_kbps=args.bandwidth)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -26,6 +26,7 @@ from textual.widgets import Footer, Static
 
 from dltui import protocol as p
 from dltui.render.palettes import palette_name
+from dltui.ui.budget import DEFAULT_KBPS, ByteBudget
 from dltui.ui.goto import GoToScreen
 from dltui.ui.header import header_text
 from dltui.ui.help import HelpScreen
@@ -76,10 +77,24 @@ class DltuiApp(App[int]):
     ALLOW_IN_MAXIMIZED_VIEW = "#header, #message, Footer"
     AUTO_FOCUS = None  # no panel highlighted until tab: the same picture every time
 
-    def __init__(self, link: Link, run_to_limit: bool = False, screenshot: str | None = None):
+    def __init__(
+        self,
+        link: Link,
+        run_to_limit: bool = False,
+        screenshot: str | None = None,
+        fps: float | None = None,
+        bandwidth_kbps: float = DEFAULT_KBPS,
+    ):
         """`run_to_limit`: step the (paused) engine straight to its last step, for pictures
-        that are the same every time; `screenshot`: then save an SVG there and exit."""
+        that are the same every time; `screenshot`: then save an SVG there and exit.
+        `fps`: at most this many frames a second while running (None: the CPU budget's);
+        `bandwidth_kbps`: the bytes the terminal gets, KB a second on average (0: no limit)."""
         super().__init__()
+        self.fps = fps
+        self.budget = ByteBudget(bandwidth_kbps * 1024)
+        self.held_by_link = False
+        """Whether frames are being held back because the terminal's budget is spent."""
+        self.bytes_written = 0
         self.link = link
         self.run_to_limit = run_to_limit or screenshot is not None
         self.screenshot_path = screenshot
@@ -105,10 +120,26 @@ class DltuiApp(App[int]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self._count_bytes()
         self.set_interval(1 / 30, self.pump)
         self._check_size()
         if os.environ.get("DLTUI_TRACE_PAINT"):
             self.call_after_refresh(self._trace_paint)
+
+    def _count_bytes(self) -> None:
+        """Wrap the driver's write: every byte to the terminal is spent from the budget."""
+        driver = self._driver
+        if driver is None or self.is_headless:
+            return
+        write = driver.write
+
+        def counted(data: str) -> None:
+            n = len(data.encode("utf-8", "replace")) if not data.isascii() else len(data)
+            self.bytes_written += n
+            self.budget.spend(n)
+            write(data)
+
+        driver.write = counted  # type: ignore[method-assign]
 
     def _trace_paint(self) -> None:
         with open(os.environ["DLTUI_TRACE_PAINT"], "a", encoding="utf-8") as fh:
@@ -131,9 +162,17 @@ class DltuiApp(App[int]):
             return False
         if self.run_to_limit:  # a picture to take: no one is watching the frames on the way
             return True
+        held = not self.budget.allows()
+        if held != self.held_by_link:
+            self.held_by_link = held
+            self._update_header()
+        if held:  # the link has not drained what we sent: skip frames, not keys
+            return False
+        wall, cpu = self._asked
+        if self.fps and time.perf_counter() - wall < 1 / self.fps:
+            return False
         # Within budget: the CPU this process used since the last request (drawing that
         # frame) over the wall time since then must stay under its share of the machine.
-        wall, cpu = self._asked
         used = time.process_time() - cpu
         due = min(used / (UI_CPU_SHARE * CPUS), 1 / MIN_FPS)
         return time.perf_counter() - wall >= due
@@ -219,7 +258,7 @@ class DltuiApp(App[int]):
     def _update_header(self) -> None:
         width = self.size.width or MIN_SIZE[0]
         live = not self.run_to_limit
-        header = header_text(self.info, self.frame, width, live)
+        header = header_text(self.info, self.frame, width, live, held=self.held_by_link)
         self.query_one("#header", Static).update(header)
         timeline = timeline_text(self.frame, self.ghosts, width)
         bar = self.query_one("#timeline", Static)
@@ -362,10 +401,10 @@ class DltuiApp(App[int]):
         self.exit(0)
 
 
-def run_app(spec: p.RunSpec) -> int:
+def run_app(spec: p.RunSpec, fps: float | None = None, bandwidth_kbps: float = DEFAULT_KBPS) -> int:
     """The live UI with the engine in a child process."""
     link = ProcessLink(spec)
-    app = DltuiApp(link)
+    app = DltuiApp(link, fps=fps, bandwidth_kbps=bandwidth_kbps)
     quit_on = (signal.SIGTERM, signal.SIGHUP)  # like q: the terminal is restored
     previous = {sig: signal.signal(sig, lambda *_: app.exit()) for sig in quit_on}
     try:

@@ -31,9 +31,14 @@ class Part:
 
 
 def header_text(
-    info: p.RunInfo | None, frame: p.Frame | None, width: int, live: bool = True
+    info: p.RunInfo | None,
+    frame: p.Frame | None,
+    width: int,
+    live: bool = True,
+    held: bool = False,
 ) -> Text:
-    """The header for `width` columns; `live` shows the measured steps/s while running."""
+    """The header for `width` columns; `live` shows the measured steps/s while running;
+    `held`: frames are held back because the terminal's link has not drained (⇣ link)."""
     title = info.title if info else "dltui"
     short = info.name if info else "dltui"
     parts = [Part(f" {title} ", "bold", drop=5)]
@@ -58,7 +63,9 @@ def header_text(
     loss = frame.metrics.get("loss")
     if loss is not None:
         parts.append(Part(f"│ loss {loss:.4g} "))
-    parts.append(Part(f"│ {frame.device}", "dim", drop=2))
+    parts.append(Part(f"│ {frame.device}" + (" " if held else ""), "dim", drop=2))
+    if held:  # goes after the rate, the device and the speed: it says why the picture lags
+        parts.append(Part("│ ⇣ link", "bold magenta", drop=4))
     return _fit(parts, width, short)
 
 
@@ -69,9 +76,10 @@ def _fit(parts: list[Part], width: int, short: str) -> Text:
     for level in range(1, 6):
         if length() <= width:
             break
-        if level == 4:  # the title shrinks to the scenario's name before it goes
+        if level == 4:  # the title shrinks to the scenario's name before it goes (and ⇣ link)
             parts[0].text = f" {short} "
-            continue
+            if length() <= width:
+                break
         parts[:] = [part for part in parts if part.drop != level]
     line = Text()
     for part in parts:

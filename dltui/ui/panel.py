@@ -15,6 +15,7 @@ from typing import Any
 
 from rich.segment import Segment
 from rich.text import Text
+from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
 
@@ -73,7 +74,35 @@ class PanelWidget(Widget, can_focus=True):
             self.border_title = title  # view() retitles it (the race's live landscape)
         self._version += 1
         self._show_key()
-        self.refresh()
+        self._repaint_changed_rows()
+
+    def _repaint_changed_rows(self) -> None:
+        """Repaint only the rows whose strips changed. Textual resends every row of a refreshed
+        widget (it does not compare with what the terminal shows): a loss curve that moved one
+        row, or a field whose boundary shifted, would cost the whole panel's bytes each frame."""
+        old = self._strips
+        width, height = self.content_size
+        if old is None or not self.is_mounted or width <= 0 or height <= 0:
+            self.refresh()
+            return
+        key, strips = self._make_strips()
+        if old[0][1:] != key[1:] or len(old[1]) != len(strips):
+            self.refresh()  # another size or option: everything moves
+        else:
+            for y, (was, now) in enumerate(zip(old[1], strips)):
+                if was != now:
+                    self.refresh(Region(0, y, width, 1))
+        self._strips = (key, strips)
+
+    def _make_strips(self) -> tuple[Any, list[Strip]]:
+        key = (self._version, *self.content_size, tuple(sorted(self.options.items(), key=str)))
+        base = self.visual_style.rich_style
+        console = self.app.console
+        strips = [
+            Strip(Segment.simplify(Segment.apply_style(line.render(console), base)), line.cell_len)
+            for line in self.render().split("\n", allow_blank=True)
+        ]
+        return key, strips
 
     def _show_key(self) -> None:
         """What the colours mean, in the bottom border: "blue<0.5<red ●1 ○0"."""
@@ -110,15 +139,7 @@ class PanelWidget(Widget, can_focus=True):
         width = self.content_size.width
         key = (self._version, *self.content_size, tuple(sorted(self.options.items(), key=str)))
         if self._strips is None or self._strips[0] != key:
-            base = self.visual_style.rich_style
-            console = self.app.console
-            strips = [
-                Strip(
-                    Segment.simplify(Segment.apply_style(line.render(console), base)), line.cell_len
-                )
-                for line in self.render().split("\n", allow_blank=True)
-            ]
-            self._strips = (key, strips)
+            self._strips = self._make_strips()
         strips = self._strips[1]
         return strips[y] if y < len(strips) else Strip.blank(width, self.visual_style.rich_style)
 
