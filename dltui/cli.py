@@ -57,36 +57,29 @@ def _positive(text: str) -> int:
     return int(text)
 
 
-def _fps(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--fps must be a number, got {text!r}") from None
-    if not 1 <= value <= 60:  # nan too
-        raise argparse.ArgumentTypeError(f"--fps must be between 1 and 60, got {text!r}")
-    return value
+def _number(lo: float, hi: float, not_a_number: str, out_of_range: str):
+    """An argparse type: a float in [lo, hi] (nan refused), each mistake one line."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{not_a_number}, got {text!r}") from None
+        if not lo <= value <= hi:  # nan too
+            raise argparse.ArgumentTypeError(f"{out_of_range}, got {text!r}")
+        return value
+
+    return parse
 
 
-def _kbps(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--bandwidth must be a number, got {text!r}") from None
-    if not 0 <= value <= 1 << 20:  # nan too
-        raise argparse.ArgumentTypeError(
-            f"--bandwidth must be KB/s between 0 (no limit) and 1048576, got {text!r}"
-        )
-    return value
-
-
-def _megabytes(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number of megabytes, got {text!r}") from None
-    if not 0 <= value <= 1 << 20:  # nan too
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1048576, got {text!r}")
-    return value
+_fps = _number(1, 60, "--fps must be a number", "--fps must be between 1 and 60")
+_kbps = _number(
+    0,
+    1 << 20,
+    "--bandwidth must be a number",
+    "--bandwidth must be KB/s between 0 (no limit) and 1048576",
+)
+_megabytes = _number(0, 1 << 20, "must be a number of megabytes", "must be between 0 and 1048576")
 
 
 def _seed(text: str) -> int:

@@ -405,7 +405,14 @@ def run_app(spec: p.RunSpec, fps: float | None = None, bandwidth_kbps: float = D
     """The live UI with the engine in a child process."""
     link = ProcessLink(spec)
     app = DltuiApp(link, fps=fps, bandwidth_kbps=bandwidth_kbps)
-    quit_on = (signal.SIGTERM, signal.SIGHUP)  # like q: the terminal is restored
+    run_until_quit(app, link)
+    return _finish(app)
+
+
+def run_until_quit(app: App, link: Link) -> None:
+    """Run `app` in this terminal; SIGTERM and SIGHUP end it as q does (the terminal is
+    restored), and the link is closed however it ends."""
+    quit_on = (signal.SIGTERM, signal.SIGHUP)
     previous = {sig: signal.signal(sig, lambda *_: app.exit()) for sig in quit_on}
     try:
         app.run()
@@ -413,7 +420,6 @@ def run_app(spec: p.RunSpec, fps: float | None = None, bandwidth_kbps: float = D
         link.close()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    return _finish(app)
 
 
 def screenshot(spec: p.RunSpec, path: str, size: tuple[int, int]) -> int:

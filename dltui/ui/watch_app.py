@@ -24,7 +24,7 @@ from textual.widgets import Log, Static
 
 from dltui import protocol as p
 from dltui.engine.launcher import HINT
-from dltui.ui.app import MIN_SIZE, DltuiApp
+from dltui.ui.app import MIN_SIZE, DltuiApp, run_until_quit
 from dltui.ui.header import STATUS_STYLE, Part, _fit
 from dltui.ui.help import HelpScreen
 from dltui.ui.watch_link import WatchLink
@@ -291,14 +291,7 @@ def run_watch(script: str, args: list[str], log_path: str, paused: bool = False)
     """The live UI over a user's script; the exit code is the script's (0 when detached)."""
     link = WatchLink(script, args, log_path=log_path, paused=paused)
     app = WatchApp(link)
-    quit_on = (signal.SIGTERM, signal.SIGHUP)  # the terminal is restored; the script runs on
-    previous = {sig: signal.signal(sig, lambda *_: app.exit()) for sig in quit_on}
-    try:
-        app.run()
-    finally:
-        link.close()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+    run_until_quit(app, link)  # SIGTERM/SIGHUP: the terminal is restored, the script runs on
     tail = Path(log_path).read_text(errors="replace").splitlines()[-15:] if app.exitcode else []
     for line in tail:  # how it ended stays on the terminal: the traceback, the cleanup's words
         print(line)
