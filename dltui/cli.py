@@ -134,6 +134,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--steps", type=_positive, help="stop after N steps (default: the lab's)")
     run.add_argument("--paused", action="store_true", help="open the UI paused")
     run.add_argument(
+        "--start",
+        type=_positive,
+        metavar="STEP",
+        help="open the UI (or take --screenshot) at this step, the steps before it taken first",
+    )
+    run.add_argument(
         "--threads",
         type=_positive,
         help="torch CPU threads (default: torch's); on a 2-core machine 1 leaves the UI a core",
@@ -308,6 +314,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         if args.headless:
             raise UsageError("--screenshot draws the UI; leave out --headless")
         _output(args.screenshot, "--screenshot", ".svg")
+    if args.start is not None and args.headless:
+        raise UsageError("--start opens the UI at a step; a headless run records every step")
     spec = RunSpec(
         target=args.target,
         sets=tuple(args.sets),
@@ -319,6 +327,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         threads=args.threads,
         at=tuple(args.at),
         checkpoint_mb=args.checkpoint_mb,
+        start=args.start or 0,
     )
     if args.headless:
         from dltui.engine.headless import run_headless

@@ -47,6 +47,9 @@ class RunSpec:
     """Timed actions, `STEP:NAME=VALUE` or `STEP:rewind=K` (--at)."""
     checkpoint_mb: float = 256
     """Time travel's memory budget (--checkpoint-mb; 0 turns it off)."""
+    start: int = 0
+    """Open at this step (--start): the engine takes the steps before it, and the `--at`
+    actions due on the way, before its first frame."""
 
 
 # -- commands: consumer → engine --------------------------------------------------------------
@@ -183,6 +186,8 @@ class RunInfo:
     speed: float | None
     paused: bool
     seed: int
+    start: int = 0
+    """The step the run opened at (`RunSpec.start`)."""
 
 
 @dataclass(frozen=True, eq=False)  # eq=False: numpy arrays inside

@@ -327,3 +327,34 @@ def test_every_builtin_goes_back_exactly(name):
     runner = make_runner(name, *sets, steps=12, advance=12)
     runner.goto(6)
     assert {k: v for k, v in runner.record().items() if k not in WALL_CLOCK} == expected
+
+
+def test_start_opens_the_run_at_a_step_with_the_timed_actions_on_the_way(one_thread):
+    spec = p.RunSpec("xor", start=400, at=("100:lr=4", "300:rewind=150", "300:lr=0.5"), paused=True)
+    ctl = build_controller(spec)
+    fresh = make_runner("xor", at=("100:lr=4", "150:lr=0.5"), advance=400)
+    assert ctl.runner.step_count == 400 and not ctl.playing
+    assert ctl.runner.record()["loss"] == fresh.record()["loss"]
+    assert torch.equal(weights(ctl.runner)[0], weights(fresh)[0])
+    assert ctl.runner.ghosts[-1].mark == "lr=0.5 from step 150"  # the branch's ghost is there
+
+
+def test_a_screenshot_with_start_shows_that_step_and_the_run_still_has_its_length(tmp_path):
+    svg = tmp_path / "s.svg"
+    assert main(["run", "xor", "--start", "500", "--screenshot", str(svg)]) == 0
+    assert "step&#160;500/10,001" in svg.read_text()
+
+
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (["--start", "20000", "--screenshot", "x.svg"], "--start 20,000 is past the run's last"),
+        (["--start", "5", "--headless"], "--start opens the UI at a step"),
+        (["--start", "0", "--headless"], "expected a positive whole number"),
+    ],
+)
+def test_bad_start_is_one_line_and_exit_2(capsys, tmp_path, monkeypatch, args, error):
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", "xor", *args]) == 2
+    err = capsys.readouterr().err
+    assert error in err and err.count("\n") == 1

@@ -203,6 +203,13 @@ def build_runner(spec: RunSpec) -> Runner:
 
 def build_controller(spec: RunSpec) -> Controller:
     runner = build_runner(spec)
+    if spec.start > runner.limit:
+        raise UsageError(
+            f"--start {spec.start:,} is past the run's last step ({runner.limit:,}); "
+            "raise --steps or start earlier"
+        )
+    while runner.step_count < spec.start and not runner.done:
+        runner.step(spec.start - runner.step_count)  # --at actions fire on the way
     speed = runner.cls.speed if spec.speed == "default" else spec.speed
     return Controller(runner, speed=speed, playing=not spec.paused)
 
@@ -224,6 +231,7 @@ def run_info(ctl: Controller) -> RunInfo:
         speed=ctl.speed,
         paused=not ctl.playing,
         seed=runner.seed,
+        start=runner.step_count,
     )
 
 

@@ -218,7 +218,7 @@ class DltuiApp(App[int]):
         self.ghosts = ()
         for panel in self._panels:
             panel.forget_picture()  # a restarted engine counts its views from 0 again
-        if self.run_to_limit:
+        if self.run_to_limit and not self._stops_at_start:
             self.command(p.Step(info.limit))
         self._update_header()
 
@@ -238,10 +238,16 @@ class DltuiApp(App[int]):
         if frame.message or not self._note:  # the UI's own note stays until the next key
             self._show_message(frame.message, style)
         finished = frame.step >= frame.limit or frame.status == "diverged"
+        finished = finished or (self._stops_at_start and frame.step >= self.info.start)
         if self.screenshot_path is not None and finished:
             self.call_after_refresh(self._save_and_exit)
         elif self.run_to_limit and not finished and frame.status == "paused":
             self.command(p.Step(frame.limit - frame.step))  # an --at rewind went back: go on
+
+    @property
+    def _stops_at_start(self) -> bool:
+        """A screenshot of a run opened at --start is taken there, not at its last step."""
+        return self.screenshot_path is not None and self.info is not None and self.info.start > 0
 
     def _save_and_exit(self) -> None:
         path = Path(self.screenshot_path)
