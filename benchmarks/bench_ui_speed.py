@@ -7,9 +7,8 @@ For each scenario, at `--speed max`: (a) the headless Runner in this process, st
 child process, steps/s as its frames report them over the same time. The ratio (b)/(a) is what
 issue 11 asks to keep ≥ 0.9×: frames must not throttle training. Medians of `--repeats`,
 interleaved. MNIST runs on the 8×8 digits dltui ships (no dataset download here).
-`--threads N` gives torch N threads on both sides (default: torch's own count): on a 2-core
-machine `--threads 1` leaves the UI a core, and separates what the UI costs from what sharing
-two cores between torch's threads and the UI costs.
+Both sides train on the threads `dltui run` gives the scenario (its `threads`: one for the
+small ones, torch's default for the CNN); `--threads N` gives torch N threads on both sides.
 """
 
 from __future__ import annotations
@@ -21,7 +20,7 @@ import time
 
 import torch
 
-from dltui.engine.control import build_runner
+from dltui.engine.control import build_runner, threads_of
 from dltui.protocol import RunSpec
 from dltui.registry import builtins
 from dltui.ui.app import DltuiApp
@@ -38,7 +37,12 @@ def spec(name: str) -> RunSpec:
 
 
 def headless(name: str, seconds: float) -> float:
-    runner = build_runner(spec(name))
+    with threads_of(spec(name)) as run:  # the threads the engine's child gives it
+        runner = build_runner(run)
+        return _rate(runner, seconds)
+
+
+def _rate(runner, seconds: float) -> float:
     runner.step(5)  # warm up
     start, first = time.perf_counter(), runner.step_count
     while time.perf_counter() - start < seconds and not runner.done:
@@ -77,7 +81,7 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     print(
-        f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
+        f"torch {torch.__version__}, threads: {args.threads or 'each scenario its own'}, "
         f"{args.seconds:g} s a measure, median of {args.repeats}"
     )
     print(f"{'scenario':<11} {'headless/s':>11} {'live UI/s':>10} {'ratio':>6} {'frames/s':>9}")

@@ -142,7 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--threads",
         type=_positive,
-        help="torch CPU threads (default: torch's); on a 2-core machine 1 leaves the UI a core",
+        help="torch CPU threads (default: 1 for the small scenarios, torch's own for the CNN)",
     )
     run.add_argument(
         "--speed", type=_speed, default="default", help="steps per second in the UI, or 'max'"
@@ -329,17 +329,19 @@ def cmd_run(args: argparse.Namespace) -> int:
         checkpoint_mb=args.checkpoint_mb,
         start=args.start or 0,
     )
-    if args.headless:
-        from dltui.engine.headless import run_headless
-
-        return run_headless(spec, jsonl=args.jsonl, every=args.every or 1)
-    if args.jsonl is not None:
+    if args.jsonl is not None and not args.headless:
         raise UsageError("--jsonl needs --headless")
-    from dltui.ui.app import run_app, screenshot
+    if args.headless or args.screenshot:  # in this process: torch's threads as the engine's
+        from dltui.engine.control import threads_of
+        from dltui.engine.headless import run_headless
+        from dltui.ui.app import screenshot
 
-    if args.screenshot:
-        return screenshot(spec, args.screenshot, args.size)
+        with threads_of(spec) as spec:
+            if args.headless:
+                return run_headless(spec, jsonl=args.jsonl, every=args.every or 1)
+            return screenshot(spec, args.screenshot, args.size)
     from dltui.serve import under_textual_serve  # a browser tab: the web driver, no tty
+    from dltui.ui.app import run_app
 
     if not (sys.stdin.isatty() and sys.stdout.isatty()) and not under_textual_serve():
         raise UsageError(

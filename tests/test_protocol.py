@@ -149,3 +149,31 @@ def test_threads_reach_torch_in_the_engine():
         assert torch.get_num_threads() == 1 and ctl.runner.step_count == 0
     finally:
         torch.set_num_threads(before)
+
+
+def test_small_scenarios_train_on_one_thread_and_the_cnn_on_torchs_default(monkeypatch):
+    import torch
+
+    from dltui.engine.control import scenario_threads, threads_of
+
+    assert scenario_threads(p.RunSpec("overfit")).threads == 1
+    assert scenario_threads(p.RunSpec("mnist")).threads is None  # torch's own count
+    assert scenario_threads(p.RunSpec("overfit", threads=2)).threads == 2  # --threads wins
+    before = torch.get_num_threads()
+    with threads_of(p.RunSpec("xor")) as spec:
+        build_controller(spec)
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before  # a headless run in-process leaves it as it was
+
+
+def test_the_engine_child_takes_its_scenarios_thread_count():
+    import torch
+
+    from dltui.engine.control import start
+
+    before = torch.get_num_threads()
+    try:
+        _, hello = start(p.RunSpec("vanishing", device="cpu", paused=True), own_process=True)
+        assert isinstance(hello, p.Hello) and torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)

@@ -30,7 +30,7 @@ def main(conn: Connection, spec: RunSpec) -> None:
     threading.Thread(target=_die_with_parent, args=(os.getppid(),), daemon=True).start()
     outbox = Outbox(conn, "engine")
     try:
-        ctl, first = start(spec)
+        ctl, first = start(spec, own_process=True)
         outbox.put(first)
         if ctl is not None:
             serve(conn, ctl, outbox)

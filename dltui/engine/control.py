@@ -10,6 +10,9 @@ what to show.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
 
 import torch
 
@@ -201,6 +204,25 @@ def build_runner(spec: RunSpec) -> Runner:
     )
 
 
+def scenario_threads(spec: RunSpec) -> RunSpec:
+    """The spec with its scenario's `threads` where `--threads` left the count open."""
+    if spec.threads is not None:
+        return spec
+    threads = load(spec.target).threads
+    return spec if threads is None else replace(spec, threads=threads)
+
+
+@contextmanager
+def threads_of(spec: RunSpec) -> Iterator[RunSpec]:
+    """`scenario_threads` for a run in this process (headless, a screenshot); torch's thread
+    count is put back after it, so a caller's later runs are not changed by this one."""
+    before = torch.get_num_threads()
+    try:
+        yield scenario_threads(spec)
+    finally:
+        torch.set_num_threads(before)
+
+
 def build_controller(spec: RunSpec) -> Controller:
     runner = build_runner(spec)
     if spec.start > runner.limit:
@@ -235,10 +257,11 @@ def run_info(ctl: Controller) -> RunInfo:
     )
 
 
-def start(spec: RunSpec) -> tuple[Controller | None, Message]:
-    """Build the run; return it with its first message (Hello, or Error / Crash and None)."""
+def start(spec: RunSpec, own_process: bool = False) -> tuple[Controller | None, Message]:
+    """Build the run; return it with its first message (Hello, or Error / Crash and None).
+    `own_process`: the engine's child, where the scenario's `threads` may set torch's."""
     try:
-        ctl = build_controller(spec)
+        ctl = build_controller(scenario_threads(spec) if own_process else spec)
     except UsageError as exc:
         return None, Error(str(exc))
     except Exception as exc:  # noqa: BLE001 - a failing setup() is the UI's Crash message

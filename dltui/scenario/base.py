@@ -111,6 +111,11 @@ class Scenario:
     """Default steps per second in the UI (None: as fast as possible)."""
     prefers_gpu: ClassVar[bool] = False
     """Whether `--device auto` should pick a GPU; tiny models run faster on the CPU."""
+    threads: ClassVar[int | None] = 1
+    """torch's CPU threads when `--threads` is not given. 1 suits small models: their ops are
+    too small to split, so a second thread only waits for the first, and on a small machine it
+    stalls behind the UI (overfit: 4× slower with two). None: torch's default, for models big
+    enough to gain from more (the CNN). Small models' numbers are the same either way."""
     params: ClassVar[tuple[Param, ...]] = ()
     panels: ClassVar[tuple[Panel, ...]] = ()
     columns: ClassVar[int] = 2
