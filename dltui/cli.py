@@ -274,7 +274,9 @@ def cmd_info(target: str) -> int:
     print(f"{cls.name or cls.__name__}: {cls.title or cls.name}")
     print(f"  {cls.description}")
     print(f"  {cls.caption}")
-    print(f"  seed {cls.seed}, {cls.steps} steps by default")
+    threads = "torch's own count of" if cls.threads is None else f"{cls.threads}"
+    plural = "s" if cls.threads != 1 else ""
+    print(f"  seed {cls.seed}, {cls.steps} steps by default, on {threads} CPU thread{plural}")
     print("\nparams (--set KEY=VALUE; * = live-editable while running):")
     for p in cls.params:
         live = "*" if p.live else " "
