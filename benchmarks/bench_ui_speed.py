@@ -51,22 +51,23 @@ def _rate(runner, seconds: float) -> float:
     return (runner.step_count - first) / (time.perf_counter() - start)
 
 
-async def live(name: str, seconds: float) -> tuple[float, int]:
-    """Steps/s the live app's frames report, and how many frames it drew."""
+async def live(name: str, seconds: float) -> tuple[float, int, float]:
+    """Steps/s the live app's frames report, how many frames it drew, and the UI process's CPU
+    seconds over the same time."""
     app = DltuiApp(ProcessLink(spec(name)))
     frames = 0
     async with app.run_test(size=(120, 40)) as pilot:
         while app.frame is None or app.frame.step < 5:
             await pilot.pause(0.02)
-        t0, s0 = time.perf_counter(), app.frame.step
+        t0, s0, c0 = time.perf_counter(), app.frame.step, time.process_time()
         seen = app.frame
         while time.perf_counter() - t0 < seconds:
             await pilot.pause(0.02)
             if app.frame is not seen:
                 seen, frames = app.frame, frames + 1
-        t1, s1 = time.perf_counter(), app.frame.step
+        t1, s1, c1 = time.perf_counter(), app.frame.step, time.process_time()
         await pilot.press("q")
-    return (s1 - s0) / (t1 - t0), frames
+    return (s1 - s0) / (t1 - t0), frames, c1 - c0
 
 
 def main() -> None:
@@ -84,17 +85,22 @@ def main() -> None:
         f"torch {torch.__version__}, threads: {args.threads or 'each scenario its own'}, "
         f"{args.seconds:g} s a measure, median of {args.repeats}"
     )
-    print(f"{'scenario':<11} {'headless/s':>11} {'live UI/s':>10} {'ratio':>6} {'frames/s':>9}")
+    print(
+        f"{'scenario':<11} {'headless/s':>11} {'live UI/s':>10} {'ratio':>6} {'frames/s':>9} "
+        f"{'UI CPU':>7}"
+    )
     for name in args.names:
-        a, b, f = [], [], []
+        a, b, f, c = [], [], [], []
         for _ in range(args.repeats):
             a.append(headless(name, args.seconds))
-            rate, frames = asyncio.run(live(name, args.seconds))
+            rate, frames, cpu = asyncio.run(live(name, args.seconds))
             b.append(rate)
             f.append(frames / args.seconds)
+            c.append(cpu / args.seconds)
         ha, lb = statistics.median(a), statistics.median(b)
         print(
-            f"{name:<11} {ha:>11,.0f} {lb:>10,.0f} {lb / ha:>5.2f}× {statistics.median(f):>9.1f}",
+            f"{name:<11} {ha:>11,.0f} {lb:>10,.0f} {lb / ha:>5.2f}× {statistics.median(f):>9.1f} "
+            f"{statistics.median(c):>6.0%}",
             flush=True,
         )
 
