@@ -12,8 +12,12 @@ import math
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dltui.scenario.params import UsageError
+
+if TYPE_CHECKING:
+    from dltui.protocol import RunSpec
 
 EXIT_USAGE = 2
 
@@ -54,6 +58,12 @@ def _size(text: str) -> tuple[int, int]:
 def _positive(text: str) -> int:
     if not (text.isascii() and text.isdigit()) or int(text) < 1:
         raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
+    return int(text)
+
+
+def _whole(text: str) -> int:
+    if not (text.isascii() and text.isdigit()):
+        raise argparse.ArgumentTypeError(f"expected a whole number (0 or more), got {text!r}")
     return int(text)
 
 
@@ -135,9 +145,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--paused", action="store_true", help="open the UI paused")
     run.add_argument(
         "--start",
-        type=_positive,
+        type=_whole,
         metavar="STEP",
-        help="open the UI (or take --screenshot) at this step, the steps before it taken first",
+        help="open the UI (or take --screenshot) at this step, the steps before it (and the --at "
+        "actions up to it) taken first",
     )
     run.add_argument(
         "--threads",
@@ -152,7 +163,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="STEP:ACTION",
-        help="a timed action: STEP:lr=0.5 (any live param) or STEP:rewind=K (repeatable)",
+        help="a timed action: STEP:lr=0.5 (any live param), STEP:rewind=K or STEP:reset "
+        "(repeatable)",
     )
     run.add_argument(
         "--checkpoint-mb",
@@ -303,8 +315,26 @@ def cmd_info(target: str) -> int:
     return 0
 
 
-def cmd_run(args: argparse.Namespace) -> int:
+def run_spec(args: argparse.Namespace) -> RunSpec:
+    """The run a parsed `dltui run` command line asks for."""
     from dltui.protocol import RunSpec
+
+    return RunSpec(
+        target=args.target,
+        sets=tuple(args.sets),
+        seed=args.seed,
+        device=args.device,
+        steps=args.steps,
+        speed=args.speed,
+        paused=args.paused,
+        threads=args.threads,
+        at=tuple(args.at),
+        checkpoint_mb=args.checkpoint_mb,
+        start=args.start or 0,
+    )
+
+
+def cmd_run(args: argparse.Namespace) -> int:
     from dltui.registry import check_target
 
     check_target(args.target)
@@ -318,19 +348,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         _output(args.screenshot, "--screenshot", ".svg")
     if args.start is not None and args.headless:
         raise UsageError("--start opens the UI at a step; a headless run records every step")
-    spec = RunSpec(
-        target=args.target,
-        sets=tuple(args.sets),
-        seed=args.seed,
-        device=args.device,
-        steps=args.steps,
-        speed=args.speed,
-        paused=args.paused,
-        threads=args.threads,
-        at=tuple(args.at),
-        checkpoint_mb=args.checkpoint_mb,
-        start=args.start or 0,
-    )
+    spec = run_spec(args)
     if args.jsonl is not None and not args.headless:
         raise UsageError("--jsonl needs --headless")
     if args.headless or args.screenshot:  # in this process: torch's threads as the engine's

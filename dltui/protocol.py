@@ -137,6 +137,12 @@ class GoTo:
 
 
 @dataclass(frozen=True)
+class Share:
+    """Write the command line that reproduces this screen exactly (S): the next frame
+    carries it in `Frame.shared`."""
+
+
+@dataclass(frozen=True)
 class WantFrame:
     """Send the next Frame when it is ready (the UI asks for one at a time)."""
 
@@ -160,6 +166,7 @@ Command = (
     | PressKey
     | Back
     | GoTo
+    | Share
     | WantFrame
     | Quit
 )
@@ -245,6 +252,8 @@ class Frame:
     """Which branch of the run this is: 0 at first, +1 at each branch or reset."""
     ghosts: tuple[Ghost, ...] | None = None
     """The runs left behind (newest last); None: the same as in the previous frame."""
+    shared: tuple[str, ...] | None = None
+    """The argv of `dltui run …` that reproduces this frame, in the frame after a Share."""
 
 
 @dataclass(frozen=True)

@@ -350,7 +350,7 @@ def test_a_screenshot_with_start_shows_that_step_and_the_run_still_has_its_lengt
     [
         (["--start", "20000", "--screenshot", "x.svg"], "--start 20,000 is past the run's last"),
         (["--start", "5", "--headless"], "--start opens the UI at a step"),
-        (["--start", "0", "--headless"], "expected a positive whole number"),
+        (["--start", "x", "--screenshot", "x.svg"], "expected a whole number (0 or more)"),
     ],
 )
 def test_bad_start_is_one_line_and_exit_2(capsys, tmp_path, monkeypatch, args, error):

@@ -17,6 +17,7 @@ from dataclasses import replace
 import torch
 
 from dltui.engine.runner import Runner, device_label
+from dltui.engine.share import command_line
 from dltui.protocol import (
     Back,
     Command,
@@ -36,6 +37,7 @@ from dltui.protocol import (
     ScaleParam,
     SetParam,
     SetSpeed,
+    Share,
     Slower,
     Step,
     Toggle,
@@ -63,8 +65,18 @@ SPEEDS: tuple[float | None, ...] = (
 
 
 class Controller:
-    def __init__(self, runner: Runner, speed: float | None = None, playing: bool = True):
+    def __init__(
+        self,
+        runner: Runner,
+        speed: float | None = None,
+        playing: bool = True,
+        spec: RunSpec | None = None,
+    ):
+        """`spec`: what the run was started from (`Share` writes it back out)."""
         self.runner = runner
+        self.spec = spec or RunSpec(runner.cls.name or runner.cls.__name__)
+        self.shared: tuple[str, ...] | None = None
+        """The command line `Share` made, until a frame has carried it."""
         self.speed = speed
         self.playing = playing
         self.message = ""
@@ -112,6 +124,8 @@ class Controller:
                     self._set_playing(False)
                     self.runner.goto(step)
                     self.message = self.runner.uncopyable and self.runner.travel_note
+                case Share():
+                    self.shared = tuple(command_line(self))
                 case _:
                     self.message = f"the engine does not take {command!r}"
         except UsageError as exc:
@@ -182,7 +196,10 @@ class Controller:
 
     def frame(self) -> Frame:
         status = "running" if self.busy else "paused"
-        return self.runner.frame(status=status, speed=self.speed, message=self.message)
+        frame = self.runner.frame(status=status, speed=self.speed, message=self.message)
+        if self.shared is not None:
+            frame, self.shared = replace(frame, shared=self.shared), None
+        return frame
 
 
 def build_runner(spec: RunSpec) -> Runner:
@@ -230,10 +247,27 @@ def build_controller(spec: RunSpec) -> Controller:
             f"--start {spec.start:,} is past the run's last step ({runner.limit:,}); "
             "raise --steps or start earlier"
         )
-    while runner.step_count < spec.start and not runner.done:
-        runner.step(spec.start - runner.step_count)  # --at actions fire on the way
+    open_at(runner, spec.start)
     speed = runner.cls.speed if spec.speed == "default" else spec.speed
-    return Controller(runner, speed=speed, playing=not spec.paused)
+    return Controller(runner, speed=speed, playing=not spec.paused, spec=spec)
+
+
+def open_at(runner: Runner, start: int) -> None:
+    """Take the run to step `start` (--start), firing the `--at` actions on the way: it opens
+    the first time it stands at `start` once every action at a step up to `start` has fired,
+    those at `start` itself included. (An action at an earlier step can lie past a rewind or a
+    reset still to come: then the run goes on through it and comes back, as a shared screen
+    that was taken after going back needs.)"""
+    while True:
+        here = runner.step_count
+        runner.fire_script()  # the actions due here, in their order
+        if runner.step_count != here:
+            continue  # a rewind or a reset moved the run: what is due there fires next
+        if here == start and not runner.script.pending_by(start) or runner.done:
+            return
+        # Up to `start` in one go (a rewind on the way goes on from where it lands); past it,
+        # one step at a time, so that the action that brings the run back fires on its step.
+        runner.step(start - here if here < start else 1)
 
 
 def run_info(ctl: Controller) -> RunInfo:

@@ -6,6 +6,8 @@ history and step loop): `goto(k)` / `back(n)` restore the nearest checkpoint bef
 as at step 0, then replay, making this branch's live changes (`actions`) again at their steps.
 A live change made while the branch has a future forks it: the run left behind becomes a
 `Ghost` (so does a reset run). `fire_script` runs the `--at` actions due at the current step.
+Every change to the run's course (live changes, going back, resets, by a key or a script) is
+also written down in `log`, in the `--at` language, so the whole session can be replayed.
 """
 
 from __future__ import annotations
@@ -35,6 +37,9 @@ class Rewind:
     """Going back and branching, for the Runner (see the module docstring)."""
 
     _left: History | None
+    log: list[str]
+    """The session's changes to the run's course as `--at` actions, in the order made:
+    `STEP:NAME=VALUE`, `STEP:rewind=K`, `STEP:reset` (`dltui.engine.share` replays them)."""
 
     def _build(self) -> Scenario:
         """The scenario as at step 0: seeded, set up."""
@@ -78,8 +83,10 @@ class Rewind:
         if target > self.step_count and (ckpt is None or ckpt.step <= self.step_count):
             self.step(target - self.step_count)  # ahead of every checkpoint: train on
             return self.step_count
-        if target < self.step_count and self._left is None:
-            self._left, self._left_head = self.history, self.head
+        if target < self.step_count:
+            self.log.append(f"{self.step_count}:rewind={target}")
+            if self._left is None:
+                self._left, self._left_head = self.history, self.head
         limit = max(self.limit, target)
         shown = {q.name: self.params[q.name] for q in self.cls.params if q.display and q.live}
         if ckpt is not None:
@@ -128,6 +135,8 @@ class Rewind:
         for action in self.script.due(self.step_count):
             if action.name in ("rewind", "goto"):
                 self.goto(action.value)
+            elif action.name == "reset":
+                self.reset()
             else:
                 self.set_param(action.name, action.value)
 

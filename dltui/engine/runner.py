@@ -120,7 +120,10 @@ class Runner(Rewind):
         self._fork_at: tuple[int, int] | None = None  # (branch, step) of the latest fork
         self._fork_labels: dict[str, str] = {}
         self.step_count = 0
+        self.log = []
         self.reset()
+        self.initial_params = self.params.as_dict()
+        """The params the run began with (`--set`s), before any live change."""
         self.script: Script = parse_at(at, self.params, self.limit)
         self.branched = bool(at)  # records say their branch once there can be more than one
 
@@ -129,6 +132,7 @@ class Runner(Rewind):
         """Start over from step 0 with the same seed and the current params; the run so far
         stays as a ghost."""
         if self.step_count > 0:
+            self.log.append(f"{self.step_count}:reset")
             start = self._start_params
             changed = [
                 f"{k}={self.params.declared(k).format(v)}"
@@ -344,6 +348,7 @@ class Runner(Rewind):
             if self._applied < len(self.actions) or self.step_count < self.head:
                 self._fork(f"{name}={param.format(old)}")
             self.mark_branch_point(name, label)
+            self.log.append(f"{self.step_count}:{name}={param.exact(value)}")
             self.actions.insert(self._applied, (self.step_count, name, value, label))
             self._applied += 1
         self.scenario.on_param(name, value)

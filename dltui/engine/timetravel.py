@@ -254,11 +254,17 @@ class Script:
     def __bool__(self) -> bool:
         return self.next < len(self.actions)
 
+    def pending_by(self, step: int) -> bool:
+        """Whether an action still to fire is at `step` or before it (it lies past a rewind
+        or a reset still to come)."""
+        return any(a.step <= step for a in self.actions[self.next :])
+
 
 def parse_at(texts: tuple[str, ...], params: Params, limit: int) -> Script:
-    """`STEP:NAME=VALUE` (a live param) or `STEP:rewind=K`, checked: a UsageError names the
-    first mistake. Actions run in the order given, so a step may not go back in time except
-    through a rewind."""
+    """`STEP:NAME=VALUE` (a live param), `STEP:rewind=K` (`goto` is the same word) or
+    `STEP:reset` (start over from step 0 with the params of then, as `r` does), checked: a
+    UsageError names the first mistake. Actions run in the order given, so a step may not go
+    back in time except through a rewind or a reset."""
     actions: list[Action] = []
     at = 0  # where the run is when this action's turn comes
     for text in texts:
@@ -266,14 +272,18 @@ def parse_at(texts: tuple[str, ...], params: Params, limit: int) -> Script:
         step_text, colon, action = text.partition(":")
         name, equals, value_text = action.partition("=")
         name = name.strip()
-        if not colon or not equals or not name:
+        if not colon or not name or not (equals or name == "reset"):
             raise UsageError(f"{where}: write STEP:NAME=VALUE, e.g. --at 1000:lr=0.5")
         step = _int(step_text, where, "STEP")
         if step < at:
             raise UsageError(f"{where}: step {step} is already past then (the run is at {at})")
         if step > limit:
             raise UsageError(f"{where}: the run stops at step {limit}; use --steps to go on")
-        if name in ("rewind", "goto"):
+        if name == "reset":
+            if equals:
+                raise UsageError(f"{where}: reset takes no value: write {step}:reset")
+            value, at = None, 0
+        elif name in ("rewind", "goto"):
             value = _int(value_text, where, name)
             if value > step:
                 raise UsageError(f"{where}: {name} goes back, to a step ≤ {step}")

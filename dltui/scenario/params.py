@@ -115,6 +115,19 @@ class Param:
         return f"[{lo}, {hi}]"
 
     @staticmethod
+    def exact(value: Any) -> str:
+        """`value` as `--set` text that parses back to exactly the same value (floats in
+        their shortest round-trip form, where `format` rounds for the eye)."""
+        if isinstance(value, tuple):
+            return ",".join(Param.exact(float(v)) for v in value)
+        if isinstance(value, bool):
+            return "on" if value else "off"
+        if isinstance(value, float):
+            short = f"{value:g}"
+            return short if float(short) == value or math.isnan(value) else repr(value)
+        return str(value)
+
+    @staticmethod
     def format(value: Any) -> str:
         if isinstance(value, tuple):
             return ",".join(f"{v:g}" for v in value)

@@ -32,6 +32,7 @@ from dltui.ui.header import header_text
 from dltui.ui.help import HelpScreen
 from dltui.ui.link import InlineLink, Link, ProcessLink
 from dltui.ui.panel import PanelWidget
+from dltui.ui.share import ShareScreen, shell_line
 from dltui.ui.timeline import timeline_text
 
 MIN_SIZE = (80, 24)
@@ -72,6 +73,7 @@ class DltuiApp(App[int]):
         Binding("z", "zoom", "Zoom"),
         Binding("l", "log", "Log y"),
         Binding("s", "save", "SVG"),
+        Binding("S", "share", "Share", show=False),
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
     ]
     ALLOW_IN_MAXIMIZED_VIEW = "#header, #message, Footer"
@@ -109,6 +111,8 @@ class DltuiApp(App[int]):
         self.ghosts: tuple[p.Ghost, ...] = ()
         """Runs left behind by branches and resets (the engine sends them when they change)."""
         self.show_ghosts = True
+        self.shared: list[str] = []
+        """Command lines the share key (S) wrote: printed again on the terminal after q."""
 
     def compose(self) -> ComposeResult:
         yield Static(Text("dltui  starting the engine…", style="bold"), id="header")
@@ -228,6 +232,8 @@ class DltuiApp(App[int]):
             self.exit(2)
             return
         self.frame = frame
+        if frame.shared is not None:
+            self._show_shared(shell_line(frame.shared))
         if frame.ghosts is not None:
             self.ghosts = frame.ghosts
             self._send_ghosts()
@@ -243,6 +249,11 @@ class DltuiApp(App[int]):
             self.call_after_refresh(self._save_and_exit)
         elif self.run_to_limit and not finished and frame.status == "paused":
             self.command(p.Step(frame.limit - frame.step))  # an --at rewind went back: go on
+
+    def _show_shared(self, line: str) -> None:
+        self.shared.append(line)
+        self.copy_to_clipboard(line)  # OSC 52: where the terminal takes it
+        self.push_screen(ShareScreen(line, copied=not self.is_headless))
 
     @property
     def _stops_at_start(self) -> bool:
@@ -398,6 +409,10 @@ class DltuiApp(App[int]):
             return
         self.notify(f"saved {path}")
 
+    def action_share(self) -> None:
+        """The command line that reproduces this screen (the engine writes it)."""
+        self.command(p.Share())
+
     def action_help(self) -> None:
         if self.info is not None:
             self.push_screen(HelpScreen(self.info))
@@ -437,9 +452,11 @@ def screenshot(spec: p.RunSpec, path: str, size: tuple[int, int]) -> int:
 
 
 def _finish(app: DltuiApp) -> int:
-    if app.error is not None:
-        import sys
+    import sys
 
+    if app.error is not None:
         print(f"dltui: error: {app.error}", file=sys.stderr)
         return 2
+    for line in app.shared:  # the terminal is back: select and copy it from here
+        print(f"# the screen you shared (S):\n{line}")
     return app.return_code or 0

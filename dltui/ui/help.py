@@ -28,6 +28,7 @@ KEYS = (
     ("tab", "focus the next panel; z zooms it to the whole screen"),
     ("l", "log scale on the line plots"),
     ("s", "save an SVG screenshot in the current directory"),
+    ("S", "share: the command line that brings back this screen exactly, anywhere"),
     ("?", "this help"),
     ("q", "quit (ctrl+c too)"),
 )
