@@ -134,10 +134,12 @@ def wait_for(driver, predicate, timeout: float = 60, what: str = "the screen") -
 
 
 def press(driver, keys: str) -> None:
-    """Type into the terminal (xterm.js reads keys from its helper textarea)."""
-    from selenium.webdriver.common.by import By
+    """Type into the terminal: xterm.js reads keys from its helper textarea, which newer
+    Chromiums call not interactable (it is hidden), so focus it and type as a keyboard does."""
+    from selenium.webdriver.common.action_chains import ActionChains
 
-    driver.find_element(By.CSS_SELECTOR, ".xterm-helper-textarea").send_keys(keys)
+    focus(driver)
+    ActionChains(driver).send_keys(keys).perform()
 
 
 def focus(driver) -> None:
