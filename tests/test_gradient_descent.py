@@ -189,7 +189,7 @@ def test_divergence_view_is_drawable_and_reset_restores_w0():
 def test_live_lr_change_takes_effect_next_step():
     runner = make_runner("linreg", advance=3)
     runner.scale_param("lr", 2.0)
-    assert runner.scenario.optimizer.param_groups[0]["lr"] == 0.02
+    assert runner.scenario.fits[0].optimizer.param_groups[0]["lr"] == 0.02
     gd = make_runner("gd")
     gd.scale_param("lr", 0.5)
     gd.step(1)
