@@ -211,6 +211,12 @@ def test_snapshot_gd_diverging(snap_scenario):
     assert snap_scenario("gd", 4, "lr=0.25")
 
 
+def test_snapshot_multivar_mini_batches(snap_scenario):
+    """batch=2: the students' batch column, cost per update and per epoch, the next batch's
+    math (epoch 5, its second batch next)."""
+    assert snap_scenario("multivar", 13, "batch=2")
+
+
 # -- batch size: full batch, mini-batches, one sample (COURSE.md §3, §6 "Batches") ---------
 class CustomDataset(Dataset):
     """The course's mini-batch lab, as students write it."""

@@ -217,6 +217,12 @@ def test_mnist_screen(snap_scenario):
     assert snap_scenario("mnist", 5, "dataset=digits", "batch_size=300", "epochs=1")
 
 
+def test_mnist_softmax_math_screen(snap_scenario):
+    """math=on: the probe's logits, e^z, e^z/Σe^z and −log p_true in place of the bars, after
+    one epoch (its lab line and test accuracy in the throughput panel)."""
+    assert snap_scenario("mnist", 15, "dataset=digits", "math=on")
+
+
 def test_images_per_s_leaves_out_the_time_the_run_stood_paused(monkeypatch):
     now = [0.0]
     monkeypatch.setattr(Mnist, "clock", staticmethod(lambda: now[0]))
