@@ -141,7 +141,8 @@ class LinearRegression(Scenario):
     columns = 2
     records: ClassVar[dict[str, str]] = {
         "loss": "cost of this epoch's forward pass (before the update); with a batch < 3, of "
-        "this mini-batch's; with several batch sizes, the lowest of this step's updates",
+        "this mini-batch's; with several batch sizes, the highest of this step's updates (the run "
+        "stops as diverged when any batch size's blows up: they share one lr)",
         "W": "W after this epoch's update (this update's with a batch < 3)",
         "b": "b after this epoch's update (this update's with a batch < 3)",
         "epoch": "with a batch < 3 or several: the epoch of this step (1-based; the lab prints "
@@ -247,7 +248,7 @@ class LinearRegression(Scenario):
         """Every fit whose update falls on this step takes it; all report W and b."""
         costs = {fit.name: fit.update() for fit in self.fits if fit.due(self.tick, self.ticks)}
         metrics: dict[str, torch.Tensor | float | Callable[[], torch.Tensor]] = {
-            "loss": torch.stack(list(costs.values())).min(),  # NaN if any blew up
+            "loss": torch.stack(list(costs.values())).max(),  # any blowing up stops the run
             "epoch": float(self.epoch),
         }
         for fit in self.fits:

@@ -109,8 +109,8 @@ def test_larger_batches_spread_their_fewer_updates_over_each_epoch():
     assert [r["epoch"] for r in records] == [1, 1, 1, 2, 2, 2]
     ends = [r["step"] for r in records if "batch=3/epoch_cost" in r]
     assert ends == [3, 6]
-    for r in records:  # the header's loss: the lowest cost of this step's updates
-        assert r["loss"] == min(r[f"batch={k}/loss"] for k in (3, 2, 1) if f"batch={k}/loss" in r)
+    for r in records:  # the header's loss: the highest cost of this step's updates
+        assert r["loss"] == max(r[f"batch={k}/loss"] for k in (3, 2, 1) if f"batch={k}/loss" in r)
     assert all({"batch=3/W", "batch=2/W", "batch=1/W"} <= set(r) for r in records)
 
 
@@ -198,6 +198,16 @@ def test_several_batch_sizes_go_back_exactly():
     assert runner.record() == at_20
     runner.step(10)
     assert runner.record() == at_30
+
+
+def test_any_batch_size_blowing_up_stops_the_run():
+    """lr=0.2 is past the full batch's limit (2/λmax = 0.18) but not batch=1's: the run stops
+    as diverged when the full batch does, not when the last one left does."""
+    records = records_of(make_runner("linreg", "batch=3,1", lr=0.2))
+    last = records[-1]
+    assert last["diverged"] is True and last["step"] == 112  # epoch 38
+    assert last["loss"] == last["batch=3/loss"] > 1e7 and last["batch=1/loss"] < 1
+    assert abs(last["batch=3/W"]) > 1000 and abs(last["batch=1/W"]) < 1
 
 
 def test_a_batch_size_the_data_has_not_is_one_line(capsys):
