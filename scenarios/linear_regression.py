@@ -42,6 +42,7 @@ SURF_W, SURF_B = np.linspace(-0.5, 2.5, 61), np.linspace(-1.5, 1.5, 61)
 # (scaled by the slope with data=2x: the paths scale with it).
 CLOSE_W, CLOSE_B = np.linspace(-0.1, 1.3, 57), np.linspace(-0.2, 0.6, 33)
 PATH = 4000  # trajectory points kept (thinned by 2 beyond that)
+Metrics = dict[str, torch.Tensor | float | Callable[[], torch.Tensor]]
 
 
 def cost_and_grads(predict, W: torch.Tensor, b: torch.Tensor, y: torch.Tensor):
@@ -72,6 +73,7 @@ class Fit:
         self.per_epoch = 1 if self.loader is None else self.loader.per_epoch
         self.batches: list[Batch] = [(list(range(len(xs))), self.x_train, self.y_train)]
         self.path = [torch.cat([self.W, self.b]).detach().clone()]
+        self.epoch_cost = torch.zeros((), device=device)  # the lab's avg_cost, this epoch
         self.new_epoch()
 
     @property
@@ -221,7 +223,7 @@ class LinearRegression(Scenario):
     def optimizers(self) -> list[torch.optim.Optimizer]:
         return [fit.optimizer for fit in self.fits]
 
-    def step(self) -> dict[str, torch.Tensor | float | Callable[[], torch.Tensor]]:
+    def step(self) -> Metrics:
         self.tick += 1
         if len(self.fits) == 1:
             metrics = self.one_step(self.fits[0])
@@ -233,7 +235,7 @@ class LinearRegression(Scenario):
             self.epoch, self.tick = self.epoch + 1, 0
         return metrics
 
-    def one_step(self, fit: Fit) -> dict[str, torch.Tensor | float | Callable[[], torch.Tensor]]:
+    def one_step(self, fit: Fit) -> Metrics:
         cost = fit.update()
         wb = fit.path[-1]
         # W and b are only shown (no curve plots them): read when a frame or record is taken.
@@ -244,10 +246,10 @@ class LinearRegression(Scenario):
                 metrics["epoch_cost"] = fit.epoch_cost
         return metrics
 
-    def side_by_side(self) -> dict[str, torch.Tensor | float | Callable[[], torch.Tensor]]:
+    def side_by_side(self) -> Metrics:
         """Every fit whose update falls on this step takes it; all report W and b."""
         costs = {fit.name: fit.update() for fit in self.fits if fit.due(self.tick, self.ticks)}
-        metrics: dict[str, torch.Tensor | float | Callable[[], torch.Tensor]] = {
+        metrics: Metrics = {
             "loss": torch.stack(list(costs.values())).max(),  # any blowing up stops the run
             "epoch": float(self.epoch),
         }
