@@ -505,7 +505,6 @@ class Mnist(Scenario):
         lines = [
             f"{self.images_per_s:,.0f} images/s",
             f"epoch {max(self.epoch, 1)}/{self.p.epochs} {'█' * filled}{'·' * (20 - filled)}",
-            f"batch {in_epoch}/{self.batches_per_epoch}  ETA {int(eta) // 60}:{int(eta) % 60:02d}",
         ]
         if self.epoch_done is not None:  # the line the lab prints, to read its table off
             epoch, cost = self.epoch_done
@@ -515,6 +514,7 @@ class Mnist(Scenario):
         if self.lab_accuracy is not None:
             lines.append(f"lab's test (0-255 px) {float(self.lab_accuracy):.2%}")
         lines += [
+            f"batch {in_epoch}/{self.batches_per_epoch}  ETA {int(eta) // 60}:{int(eta) % 60:02d}",
             f"{self.p.dataset} · {self.p.model} · batch {self.p.batch_size} · amp {self.p.amp}",
             f"device {self.device}",
         ]
