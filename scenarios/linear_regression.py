@@ -122,7 +122,10 @@ class Fit:
 
 class LinearRegression(Scenario):
     name, title = "linreg", "Linear regression H(x) = Wx + b with optim.SGD"
-    description = "Fit W and b on x = y = [1, 2, 3] with SGD(lr=0.01): the lab's 1001 epochs."
+    description = (
+        "Fit W and b on x = y = [1, 2, 3] with SGD(lr=0.01): the lab's 1001 epochs; batch=3,2,1: "
+        "full batch, mini-batch and one sample side by side."
+    )
     caption = (
         "SGD walks down the cost surface cost(W, b) towards W = 1, b = 0; the fitted line "
         "swings onto the data. The valley is long and flat, so the last stretch is slow."
