@@ -31,6 +31,10 @@ from dltui.scenario import Panel, Param, Scenario, UsageError, data, to_numpy
 from dltui.scenario.schedules import Schedule, lr_beside_loss, lr_panel, schedule_param
 
 LAB_LR = {"cnn": 1e-3, "linear": 0.1}
+LAB_PRINT = {  # each lab notebook's line for an epoch's avg_cost (its epoch counted from 1)
+    "cnn": "[Epoch: {epoch:>4}] cost = {cost:>.9}",  # lab-11-1
+    "linear": "Epoch: {epoch:04d} cost = {cost:.9f}",  # lab-07-4
+}
 EVAL_BATCH = 1000
 
 
@@ -214,6 +218,10 @@ class Mnist(Scenario):
         self.epoch, self.batch = 0, self.batches_per_epoch  # the first step starts epoch 1
         self.correct = torch.zeros((), dtype=torch.int64, device=self.device)
         self.test_accuracy: torch.Tensor | None = None
+        self.epoch_done: tuple[int, torch.Tensor] | None = None
+        """The last finished epoch and its avg_cost, for the lab's printed line."""
+        self.lab_accuracy: torch.Tensor | None = None
+        """With lab_test=on: the last epoch's accuracy as the lab's test code measures it."""
         self.tested_at: int | None = None
         """Batches done when the test set was last evaluated (epoch ends, the `t` key)."""
         self.confusion = torch.zeros(10, 10, dtype=torch.int64, device=self.device)
@@ -275,8 +283,9 @@ class Mnist(Scenario):
         if self.batch == self.batches_per_epoch:
             metrics["test_accuracy"] = self.evaluate()
             metrics["epoch_cost"] = self.avg_cost
+            self.epoch_done = (self.epoch, self.avg_cost)
             if self.p.lab_test == "on":
-                metrics["lab_test_accuracy"] = self.lab_test_accuracy()
+                self.lab_accuracy = metrics["lab_test_accuracy"] = self.lab_test_accuracy()
         if not self.schedule.constant:
             self.scheduled(metrics, cost)
         return metrics
@@ -496,6 +505,15 @@ class Mnist(Scenario):
         lines = [
             f"{self.images_per_s:,.0f} images/s",
             f"epoch {max(self.epoch, 1)}/{self.p.epochs} {'█' * filled}{'·' * (20 - filled)}",
+        ]
+        if self.epoch_done is not None:  # the line the lab prints, to read its table off
+            epoch, cost = self.epoch_done
+            lines.append(LAB_PRINT[self.p.model].format(epoch=epoch, cost=float(cost)))
+        if self.test_accuracy is not None:
+            lines.append(f"test accuracy {float(self.test_accuracy):.2%}")
+        if self.lab_accuracy is not None:
+            lines.append(f"lab's test (0-255 px) {float(self.lab_accuracy):.2%}")
+        lines += [
             f"batch {in_epoch}/{self.batches_per_epoch}  ETA {int(eta) // 60}:{int(eta) % 60:02d}",
             f"{self.p.dataset} · {self.p.model} · batch {self.p.batch_size} · amp {self.p.amp}",
             f"device {self.device}",
@@ -504,6 +522,4 @@ class Mnist(Scenario):
             lines[-1] += f" ({torch.cuda.get_device_name(self.device)})"
             peak = torch.cuda.max_memory_allocated(self.device) / 2**20
             lines.append(f"peak GPU memory {peak:,.0f} MiB")
-        if self.test_accuracy is not None:
-            lines.append(f"test accuracy {float(self.test_accuracy):.2%}")
         return "\n".join(lines)

@@ -32,6 +32,10 @@ SHOTS: dict[str, list[str]] = {
     "gd.svg": ["gd", "--steps", "3"],
     "gd-overshoot.svg": ["gd", "--set", "lr=0.25", "--steps", "4"],
     "linreg.svg": ["linreg", "--steps", "1001"],
+    "linreg-batches.svg": [
+        "linreg",
+        *("--set", "batch=3,2,1", "--set", "lr=0.06", "--steps", "90"),
+    ],
     "multivar.svg": ["multivar", "--steps", "21"],
     "multivar-batch2.svg": ["multivar", "--set", "batch=2", "--steps", "12"],
     "softmax.svg": ["softmax", "--steps", "60"],

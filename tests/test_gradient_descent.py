@@ -189,7 +189,7 @@ def test_divergence_view_is_drawable_and_reset_restores_w0():
 def test_live_lr_change_takes_effect_next_step():
     runner = make_runner("linreg", advance=3)
     runner.scale_param("lr", 2.0)
-    assert runner.scenario.optimizer.param_groups[0]["lr"] == 0.02
+    assert runner.scenario.fits[0].optimizer.param_groups[0]["lr"] == 0.02
     gd = make_runner("gd")
     gd.scale_param("lr", 0.5)
     gd.step(1)
@@ -209,6 +209,12 @@ def test_snapshot(snap_scenario, name, steps):
 
 def test_snapshot_gd_diverging(snap_scenario):
     assert snap_scenario("gd", 4, "lr=0.25")
+
+
+def test_snapshot_multivar_mini_batches(snap_scenario):
+    """batch=2: the students' batch column, cost per update and per epoch, the next batch's
+    math (epoch 5, its second batch next)."""
+    assert snap_scenario("multivar", 13, "batch=2")
 
 
 # -- batch size: full batch, mini-batches, one sample (COURSE.md §3, §6 "Batches") ---------

@@ -217,6 +217,12 @@ def test_mnist_screen(snap_scenario):
     assert snap_scenario("mnist", 5, "dataset=digits", "batch_size=300", "epochs=1")
 
 
+def test_mnist_softmax_math_screen(snap_scenario):
+    """math=on: the probe's logits, e^z, e^z/Σe^z and −log p_true in place of the bars, after
+    one epoch (its lab line and test accuracy in the throughput panel)."""
+    assert snap_scenario("mnist", 15, "dataset=digits", "math=on")
+
+
 def test_images_per_s_leaves_out_the_time_the_run_stood_paused(monkeypatch):
     now = [0.0]
     monkeypatch.setattr(Mnist, "clock", staticmethod(lambda: now[0]))
@@ -326,3 +332,25 @@ def test_lab_test_accuracy_is_the_notebooks_unscaled_test():
     assert rec["lab_test_accuracy"] != rec["test_accuracy"]
     plain = make_runner("mnist", "dataset=digits", "model=linear", advance=sc.batches_per_epoch)
     assert "lab_test_accuracy" not in plain.record()
+
+
+@pytest.mark.parametrize(
+    "model, printed",
+    [
+        ("linear", "Epoch: 0001 cost = {:.9f}"),  # lab-07-4's print
+        ("cnn", "[Epoch:    1] cost = {:.9}"),  # lab-11-1's print
+    ],
+)
+def test_the_screen_prints_each_epoch_as_the_lab_does(model, printed):
+    runner = make_runner("mnist", "dataset=digits", f"model={model}", "lab_test=on")
+    per_epoch = runner.scenario.batches_per_epoch
+    runner.step(per_epoch - 1)
+    assert "cost =" not in runner.frame().panels["throughput"]["text"]  # no epoch done yet
+    runner.step(1)
+    rec = runner.record()
+    text = runner.frame().panels["throughput"]["text"].splitlines()
+    lab_line = printed.format(rec["epoch_cost"])
+    assert lab_line in text
+    assert f"test accuracy {rec['test_accuracy']:.2%}" in text
+    assert f"lab's test (0-255 px) {rec['lab_test_accuracy']:.2%}" in text
+    assert text.index(lab_line) == 2  # under the epoch, in view in a short panel (100x30)

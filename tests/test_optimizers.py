@@ -333,6 +333,18 @@ def test_snapshot(snap_scenario):
     assert snap_scenario("optimizers", 100, "landscape=ravine")
 
 
+def test_snapshot_with_adadelta(snap_scenario):
+    """Adadelta joins the race: its path, its r and u in the table, its update in the math."""
+    assert snap_scenario(
+        "optimizers", 100, "optimizers=sgd,adam,adadelta", "selected=adadelta", "landscape=ravine"
+    )
+
+
+def test_snapshot_with_the_course_constants(snap_scenario):
+    """constants=course: RMSProp's ρ 0.9 and δ inside the root, in its math and its path."""
+    assert snap_scenario("optimizers", 100, "constants=course", "selected=rmsprop")
+
+
 def test_a_long_race_keeps_a_bounded_trail_that_still_starts_and_ends_right():
     from dltui.scenarios.optimizers import MAX_PATH, PATH_CAPACITY, Racer
 

@@ -119,6 +119,7 @@ async def test_l_is_one_switch_and_leaves_accuracy_linear():
         ("xor", 200, ()),
         ("optimizers", 40, ()),
         ("mnist", 12, ("dataset=digits",)),
+        ("linreg", 90, ("batch=3,2,1", "lr=0.06")),
     ],
 )
 def test_small_screen_snapshots(snap_scenario, monkeypatch, target, steps, sets, size):
