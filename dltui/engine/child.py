@@ -29,6 +29,8 @@ def main(conn: Connection) -> None:
     """Entry point of the engine child process (spawned, so CUDA is safe): the engine is
     imported first, then the RunSpec to run is read off the pipe."""
     threading.Thread(target=_die_with_parent, args=(os.getppid(),), daemon=True).start()
+    import torch._dynamo  # noqa: F401 - what the first torch.optim optimizer imports (1.2 s here)
+
     from dltui.engine.control import start  # torch: in the child only, before the run is known
 
     try:
