@@ -254,7 +254,7 @@ def cmd_lecture(args: argparse.Namespace) -> int:
         raise UsageError(f"--scene {args.scene}: {lecture.name} has {count} scenes")
     only = args.scene
     if args.notes:
-        _need_terminal("dltui lecture FILE --check")
+        _need_terminal()
         from dltui.ui.notes import run_notes
 
         return run_notes(lecture)
@@ -277,7 +277,7 @@ def cmd_lecture(args: argparse.Namespace) -> int:
         ):
             print(path)
         return 0
-    _need_terminal("dltui lecture FILE --headless (or --screenshot DIR)")
+    _need_terminal()
     from dltui.ui.budget import default_fps
     from dltui.ui.lecture_app import run_lecture
 
@@ -286,10 +286,11 @@ def cmd_lecture(args: argparse.Namespace) -> int:
     return run_lecture(lecture, first, args.present, args.device, fps, args.bandwidth)
 
 
-def _need_terminal(instead: str) -> None:
+def _need_terminal() -> None:
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise UsageError(
-            f"the live UI needs a terminal on stdin and stdout; without one use {instead}"
+            "a lecture and its notes need a terminal on stdin and stdout; without one use "
+            "--check, --headless or --screenshot DIR"
         )
 
 

@@ -190,6 +190,8 @@ def test_a_live_lecture_refuses_a_broken_file_before_any_engine_starts(tmp_path,
         (["course", "--scene", "9"], "--scene 9: course.toml has 8 scenes"),
         (["course", "--check", "--headless"], "not allowed with argument --check"),
         (["course", "--headless", "--device", "cuda:7"], "--device cuda:7"),
+        (["course"], "a lecture and its notes need a terminal on stdin and stdout"),
+        (["course", "--notes"], "a lecture and its notes need a terminal on stdin and stdout"),
         (["BROKEN", "--check"], "broken.toml: not valid TOML: "),
     ],
 )
