@@ -154,7 +154,7 @@ class LectureApp(DltuiApp, inherit_bindings=False):
         zoom = find_panel(info.panels, self.scene.zoom) if self.scene.zoom else None
         if zoom is not None:
             widget = next(w for w in self._panels if w.key == zoom.key)
-            self.call_after_refresh(self.screen.maximize, widget, container=False)
+            self.screen.maximize(widget, container=False)  # laid out so from the first frame
 
     @property
     def _stops_at_start(self) -> bool:
