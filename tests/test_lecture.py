@@ -265,6 +265,8 @@ def test_screenshots_save_each_scene_as_it_opens_in_the_presentation_view(tmp_pa
         assert "Pause/Run" not in text and "│ speed" not in text  # no footer, no status
     xor = shown(svgs[1])
     assert "XOR with one neuron" in xor and "Truth table" in xor and "Weights" not in xor
+    race = shown(svgs[5])  # zoomed on the landscape
+    assert "Landscape: ravine" in race and "Loss per optimizer" not in race
 
 
 # -- on screen ------------------------------------------------------------------------------
@@ -297,6 +299,21 @@ async def test_page_keys_move_between_scenes_each_its_own_run(small):
         await pilot.press("comma")
         await until(pilot, lambda: app.frame is not None and app.info.name == "and")
         assert header(app).startswith(" 1/3 ")
+
+
+async def test_a_scene_that_cannot_start_says_why_and_the_lecture_goes_on(small):
+    small.write_text(SMALL.replace('set = ["hidden=0"]', 'set = ["hiden=0"]'))
+    app = LectureApp(load(small), InlineLinks())  # only --check builds the runs up front
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: app.frame is not None)
+        await pilot.press("pagedown")
+        await until(pilot, lambda: app.failed)
+        assert header(app).startswith(" 2/3  XOR, one neuron │ ✖ not started")
+        message = str(app.query_one("#message").render())
+        assert message.startswith("scene 2: unknown param 'hiden'. Did you mean 'hidden'?")
+        await pilot.press("pagedown")
+        await until(pilot, lambda: app.frame is not None and app.info.name == "gd")
+        assert app.is_running
 
 
 @pytest.mark.slow

@@ -91,6 +91,8 @@ class LectureApp(DltuiApp, inherit_bindings=False):
         self.index = first
         self.device = device
         self.present = present
+        self.failed = False
+        """Whether this scene's run could not start (its line is on the message line)."""
         self.state = None if screenshot else state_path(lecture.path)
         link = links.open(self._spec(first, screenshot is not None))
         super().__init__(link, screenshot=screenshot, fps=fps, bandwidth_kbps=bandwidth_kbps)
@@ -122,6 +124,7 @@ class LectureApp(DltuiApp, inherit_bindings=False):
     def go_to_scene(self, index: int) -> None:
         """Open scene `index` (0-based): its own engine; the current one is closed."""
         self.index = index
+        self.failed = False
         self.switch_link(self.links.open(self._spec(index, False)))
         self._write_state()
 
@@ -132,8 +135,9 @@ class LectureApp(DltuiApp, inherit_bindings=False):
                 if self.screenshot_path is None:
                     self.links.prepare()  # the next scene's engine: torch imported meanwhile
             case p.Error(line) if self.screenshot_path is None:
-                self.info = None  # a mistake in this scene (see --check): the lecture goes on
+                self.failed = True  # a mistake in this scene (see --check): the lecture goes on
                 self._tell(f"scene {self.index + 1}: {line}", "bold red")
+                self._update_header()
             case _:
                 super().on_engine_message(message)
 
@@ -169,16 +173,10 @@ class LectureApp(DltuiApp, inherit_bindings=False):
 
     def header_line(self, width: int) -> Text:
         counter = f"{self.index + 1}/{len(self.lecture.scenes)}"
-        if self.info is None:  # the scene's engine is starting
-            return _fit(
-                [
-                    Part(f" {counter} ", "bold reverse"),
-                    Part(f" {self.scene.shown_title()} ", "bold", drop=5),
-                    Part("│ starting… ", "dim"),
-                ],
-                width,
-                None,
-            )
+        if self.info is None:  # the scene's engine is starting (or could not)
+            status = ("│ ✖ not started ", "bold red") if self.failed else ("│ starting… ", "dim")
+            title = Part(f" {self.scene.shown_title()} ", "bold", drop=5)
+            return _fit([Part(f" {counter} ", "bold reverse"), title, Part(*status)], width, None)
         if self.present:
             return presentation_header(self.info, self.frame, width, counter)
         live = not self.run_to_limit
