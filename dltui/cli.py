@@ -207,7 +207,115 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_watch(sub)
     _add_serve(sub, run)
+    _add_lecture(sub)
     return parser
+
+
+def _add_lecture(sub: argparse._SubParsersAction) -> None:
+    lecture = sub.add_parser(
+        "lecture", help="present a lecture: a file of scenes, each a run (dltui lecture course)"
+    )
+    lecture.add_argument("file", help="lecture.toml, or a built-in lecture's name (course)")
+    mode = lecture.add_mutually_exclusive_group()
+    mode.add_argument("--check", action="store_true", help="check the file, one line a mistake")
+    mode.add_argument(
+        "--headless", action="store_true", help="each scene to its start; a JSON line a scene"
+    )
+    mode.add_argument(
+        "--screenshot", metavar="DIR", help="save each scene as it opens, an SVG a scene, in DIR"
+    )
+    mode.add_argument(
+        "--notes",
+        action="store_true",
+        help="the presenter's notes, following the lecture shown in another terminal",
+    )
+    lecture.add_argument(
+        "--present", action="store_true", help="open in the presentation view (p toggles it)"
+    )
+    lecture.add_argument(
+        "--scene",
+        type=_positive,
+        metavar="N",
+        help="open at scene N (with --check, --headless, --screenshot: only scene N)",
+    )
+    lecture.add_argument("--device", default="auto", help="auto|cpu|cuda|cuda:N|mps")
+    lecture.add_argument(
+        "--size",
+        type=_size,
+        default=(120, 40),
+        metavar="COLSxROWS",
+        help="terminal size for --screenshot (default 120x40)",
+    )
+    lecture.add_argument("--fps", type=_fps, help="at most N frames a second (as dltui run)")
+    lecture.add_argument(
+        "--bandwidth", type=_kbps, default=64, metavar="KBPS", help="as dltui run (default 64)"
+    )
+
+
+def cmd_lecture(args: argparse.Namespace) -> int:
+    from dltui.lecture import LectureError, load, read, resolve
+
+    batch = args.check or args.headless or args.screenshot is not None
+    lecture = (read if batch else load)(resolve(args.file))  # load: LectureError, no torch
+    count = len(lecture.scenes)
+    if args.scene is not None and args.scene > count:
+        raise UsageError(f"--scene {args.scene}: {lecture.name} has {count} scenes")
+    only = args.scene
+    if args.notes:
+        _need_terminal()
+        from dltui.ui.notes import run_notes
+
+        return run_notes(lecture)
+    if batch:
+        if args.screenshot is not None:
+            _folder(args.screenshot, "--screenshot")
+        from dltui.engine.lecture import check, run_headless
+
+        if mistakes := check(lecture, args.device, only):  # every one, a line each
+            raise LectureError(mistakes)
+        if args.check:
+            print(f"{lecture.name}: {count} scenes, no mistakes found")
+            return 0
+        if args.headless:
+            return run_headless(lecture, args.device, only)
+        from dltui.ui.lecture_app import screenshots
+
+        for path in screenshots(
+            lecture, args.screenshot, args.size, args.present, only, args.device
+        ):
+            print(path)
+        return 0
+    _need_terminal()
+    from dltui.ui.budget import default_fps
+    from dltui.ui.lecture_app import run_lecture
+
+    fps = args.fps if args.fps is not None else default_fps(dict(os.environ))
+    first = (args.scene or 1) - 1
+    return run_lecture(lecture, first, args.present, args.device, fps, args.bandwidth)
+
+
+def _need_terminal() -> None:
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise UsageError(
+            "a lecture and its notes need a terminal on stdin and stdout; without one use "
+            "--check, --headless or --screenshot DIR"
+        )
+
+
+def _folder(path: str, flag: str) -> None:
+    """A folder to write into, made if missing (its parent must exist)."""
+    folder = Path(path)
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"{flag} {path} is a file; give a folder")
+    if not folder.exists():
+        if not folder.parent.is_dir():
+            raise UsageError(f"{flag} {path}: there is no folder {folder.parent}")
+        try:
+            folder.mkdir()
+        except OSError as exc:
+            raise UsageError(f"{flag} {path}: cannot make it ({exc.strerror})") from None
+    if not os.access(folder, os.W_OK):
+        raise UsageError(f"{flag} {path}: no permission to write there")
 
 
 def _add_serve(sub: argparse._SubParsersAction, run: argparse.ArgumentParser) -> None:
@@ -316,7 +424,7 @@ def cmd_info(target: str) -> int:
 
 
 def run_spec(args: argparse.Namespace) -> RunSpec:
-    """The run a parsed `dltui run` command line asks for."""
+    """The run a `dltui run` command line asks for (a lecture's scene holds the same)."""
     from dltui.protocol import RunSpec
 
     return RunSpec(
@@ -389,9 +497,12 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_watch(args)
         if args.command == "serve":
             return cmd_serve(args, argv)
+        if args.command == "lecture":
+            return cmd_lecture(args)
         return cmd_run(args)
     except UsageError as exc:
-        print(f"dltui: error: {exc}", file=sys.stderr)
+        for line in str(exc).splitlines() or [""]:  # a lecture's mistakes: a line each
+            print(f"dltui: error: {line}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130

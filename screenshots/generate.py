@@ -2,12 +2,15 @@
 
 Run from the repo root: `python screenshots/generate.py` (optionally names to redo only those).
 Each picture is deterministic: fixed seed, fixed step count, the engine paused at that step.
+Lecture pictures are one scene of a lecture as it opens (`dltui lecture --screenshot DIR`).
 """
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -83,6 +86,11 @@ SHOTS: dict[str, list[str]] = {
         "150",
     ],
 }
+LECTURE_SHOTS: dict[str, tuple[list[str], int, str]] = {
+    # the presentation view on a projector's 100x30: the course's scene 2
+    "lecture-present.svg": (["course", "--present"], 2, "100x30"),
+}
+"""file name -> (arguments after `dltui lecture`, the scene, the size)."""
 NEEDS_DATA = {"mnist.svg": "mnist"}
 """Pictures of a downloaded dataset: skipped, saying so, where it is not on disk."""
 
@@ -112,6 +120,21 @@ def main(names: list[str]) -> int:
         ]
         print("$", " ".join(cmd[1:]), flush=True)
         failed += subprocess.run(cmd, check=False).returncode != 0
+    for name, (args, scene, size) in LECTURE_SHOTS.items():
+        if names and name.removesuffix(".svg") not in names and name not in names:
+            continue
+        with tempfile.TemporaryDirectory() as folder:
+            cmd = [
+                *(sys.executable, "-m", "dltui", "lecture", *args, "--scene", str(scene)),
+                *("--device", "cpu", "--screenshot", folder, "--size", size),
+            ]
+            print("$", " ".join(cmd[1:]), flush=True)
+            done = subprocess.run(cmd, check=False, capture_output=True, text=True)
+            failed += done.returncode != 0
+            if done.returncode == 0:
+                shutil.move(done.stdout.split()[-1], HERE / name)
+            else:
+                print(done.stderr, end="", file=sys.stderr)
     return 1 if failed else 0
 
 

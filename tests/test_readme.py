@@ -41,3 +41,15 @@ def test_ci_runs_the_readme_commands():
         assert commands, block
         lines = [ci.index(c) if c in ci else -1 for c in commands]
         assert -1 not in lines and lines == sorted(lines), f"{block!r} is not what .ci/run runs"
+
+
+def test_the_lecture_example_checks_clean_and_its_comments_are_its_command_lines(tmp_path, capsys):
+    from dltui.lecture import load
+
+    section = README.split("## Teaching with dltui", 1)[1].split("\n## ")[0]
+    example = re.search(r"```toml\n(.*?)```", section, re.DOTALL).group(1)
+    path = tmp_path / "my.toml"
+    path.write_text(example)
+    assert main(["lecture", str(path), "--check", "--device", "cpu"]) == 0, capsys.readouterr()
+    said = re.findall(r"^\[\[scene\]\] +# = (.*)$", example, re.MULTILINE)
+    assert said == [scene.command_line() for scene in load(path).scenes]

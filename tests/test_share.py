@@ -156,7 +156,7 @@ def test_a_headless_reset_starts_over_with_the_params_of_then(capsys):
     assert ours.replace(', "branch": 1', "") == fresh
 
 
-async def test_s_shows_the_line_copies_it_and_prints_it_after_quitting(capsys):
+async def test_s_shows_the_line_copies_it_and_prints_it_after_quitting(capsys, tmp_path):
     from dltui.ui.app import DltuiApp, _finish
     from dltui.ui.link import InlineLink
 
@@ -170,8 +170,14 @@ async def test_s_shows_the_line_copies_it_and_prints_it_after_quitting(capsys):
         assert isinstance(app.screen, ShareScreen)
         line = "dltui run xor --at 2:lr=2 --start 3 --paused"
         assert app.screen.line == line and app.clipboard == line
+        assert app.screen.scene == (
+            '[[scene]]\nscenario = "xor"\nstart = 3\npaused = true\nat = ["2:lr=2"]\n'
+        )
+        scene = app.screen.scene
         await pilot.press("escape")
         assert not isinstance(app.screen, ShareScreen)
+    (tmp_path / "shared.toml").write_text(scene)  # a lecture file of that one scene
+    assert main(["lecture", str(tmp_path / "shared.toml"), "--check"]) == 0
     assert _finish(app) == 0
     assert capsys.readouterr().out.splitlines()[-1] == line
     assert shlex.split(line)[0] == "dltui"

@@ -4,7 +4,9 @@
 answers commands within a few milliseconds, trains in between at the requested speed, and hands a
 frame to its `Outbox` (a sender thread) whenever the UI asks for one, so neither side ever
 waits on the other's end of the pipe. Importing this module costs no torch (the UI names `main`
-to spawn it); `main` imports the rest of the engine in the child.
+to spawn it); `main` imports the rest of the engine in the child, and only then reads the run's
+`RunSpec`, the first thing on the pipe: a child can be started before its run is known
+(`dltui.ui.link.Spare`, one scene ahead in a lecture) and has paid for torch when it comes.
 """
 
 from __future__ import annotations
@@ -23,11 +25,18 @@ if TYPE_CHECKING:
     from dltui.engine.control import Controller
 
 
-def main(conn: Connection, spec: RunSpec) -> None:
-    """Entry point of the engine child process (spawned, so CUDA is safe)."""
-    from dltui.engine.control import start  # torch: in the child only
-
+def main(conn: Connection) -> None:
+    """Entry point of the engine child process (spawned, so CUDA is safe): the engine is
+    imported first, then the RunSpec to run is read off the pipe."""
     threading.Thread(target=_die_with_parent, args=(os.getppid(),), daemon=True).start()
+    import torch._dynamo  # noqa: F401 - what the first torch.optim optimizer imports (1.2 s here)
+
+    from dltui.engine.control import start  # torch: in the child only, before the run is known
+
+    try:
+        spec: RunSpec = conn.recv()
+    except (EOFError, OSError, KeyboardInterrupt):
+        return  # a spare never given a run: the UI went away or closed it
     outbox = Outbox(conn, "engine")
     try:
         ctl, first = start(spec, own_process=True)

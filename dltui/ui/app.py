@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -32,7 +33,7 @@ from dltui.ui.header import header_text
 from dltui.ui.help import HelpScreen
 from dltui.ui.link import InlineLink, Link, ProcessLink
 from dltui.ui.panel import PanelWidget
-from dltui.ui.share import ShareScreen, shell_line
+from dltui.ui.share import ShareScreen, lecture_scene, shell_line
 from dltui.ui.timeline import timeline_text
 
 MIN_SIZE = (80, 24)
@@ -214,11 +215,7 @@ class DltuiApp(App[int]):
         self._dirty = True
         self.query_one("#caption", Static).update(Text(info.caption, style="italic"))
         if not self._panels:
-            grid = self.query_one("#grid", Grid)
-            grid.styles.grid_size_columns = info.columns
-            colors = self.palette()
-            self._panels = [PanelWidget(panel, colors) for panel in info.panels]
-            grid.mount_all(self._panels)
+            self._lay_out(info)
         self.ghosts = ()
         for panel in self._panels:
             panel.forget_picture()  # a restarted engine counts its views from 0 again
@@ -233,7 +230,7 @@ class DltuiApp(App[int]):
             return
         self.frame = frame
         if frame.shared is not None:
-            self._show_shared(shell_line(frame.shared))
+            self._show_shared(frame.shared)
         if frame.ghosts is not None:
             self.ghosts = frame.ghosts
             self._send_ghosts()
@@ -250,17 +247,48 @@ class DltuiApp(App[int]):
         elif self.run_to_limit and not finished and frame.status == "paused":
             self.command(p.Step(frame.limit - frame.step))  # an --at rewind went back: go on
 
-    def _show_shared(self, line: str) -> None:
+    def _show_shared(self, argv: tuple[str, ...]) -> None:
+        line = shell_line(argv)
         self.shared.append(line)
         self.copy_to_clipboard(line)  # OSC 52: where the terminal takes it
-        self.push_screen(ShareScreen(line, copied=not self.is_headless))
+        self.push_screen(ShareScreen(line, lecture_scene(argv), copied=not self.is_headless))
+
+    def _lay_out(self, info: p.RunInfo) -> None:
+        """Mount a panel widget for each of the run's panels, in its grid."""
+        grid = self.query_one("#grid", Grid)
+        grid.styles.grid_size_columns = info.columns
+        colors = self.palette()
+        self._panels = [PanelWidget(panel, colors) for panel in info.panels]
+        grid.mount_all(self._panels)
+
+    def switch_link(self, link: Link) -> None:
+        """Drive another engine from now on (a lecture's next scene): the current one is
+        closed (in a thread: a child may take a second to go), the screen waits for the new
+        one's Hello and is laid out anew for its panels."""
+        old, self.link = self.link, link
+        threading.Thread(target=old.close, name="dltui-close-link", daemon=True).start()
+        self.info = self.frame = self.error = None
+        self._awaiting_frame, self._dirty, self._note = False, True, ""
+        self.ghosts = ()
+        if self.screen.maximized is not None:
+            self.screen.minimize()
+        for panel in self._panels:
+            panel.remove()
+        self._panels = []
+        self._show_message("")
+        self._update_header()
 
     @property
     def _stops_at_start(self) -> bool:
         """A screenshot of a run opened at --start is taken there, not at its last step."""
         return self.screenshot_path is not None and self.info is not None and self.info.start > 0
 
-    def _save_and_exit(self) -> None:
+    def _save_and_exit(self, waited: int = 0) -> None:
+        grid = self.query_one("#grid", Grid)
+        unplaced = grid.display and any(not panel.size.area for panel in self._panels)
+        if unplaced and waited < 100:  # a busy machine: the frame came before the panels were
+            self.call_after_refresh(self._save_and_exit, waited + 1)  # laid out; wait for them
+            return
         path = Path(self.screenshot_path)
         self.save_screenshot(filename=path.name, path=str(path.parent))
         self.exit(0)
@@ -274,14 +302,17 @@ class DltuiApp(App[int]):
 
     def _update_header(self) -> None:
         width = self.size.width or MIN_SIZE[0]
-        live = not self.run_to_limit
-        header = header_text(self.info, self.frame, width, live, held=self.held_by_link)
-        self.query_one("#header", Static).update(header)
+        self.query_one("#header", Static).update(self.header_line(width))
         timeline = timeline_text(self.frame, self.ghosts, width)
         bar = self.query_one("#timeline", Static)
         bar.display = timeline is not None
         if timeline is not None:
             bar.update(timeline)
+
+    def header_line(self, width: int) -> Text:
+        """The header for `width` columns (a lecture's adds its scene)."""
+        live = not self.run_to_limit
+        return header_text(self.info, self.frame, width, live, held=self.held_by_link)
 
     def _send_ghosts(self) -> None:
         shown = [

@@ -1,9 +1,9 @@
 """ShareScreen: the `S` box showing the command line that reproduces the screen exactly.
 
 The engine writes the line (`dltui.engine.share`); this screen shows it whole, wrapped, in a
-form a shell takes as it is (`shell_line` quotes what needs quoting), says whether it went to
-the clipboard, and that it is printed again on the terminal after `q`, where any terminal lets
-you select it.
+form a shell takes as it is (`shell_line` quotes what needs quoting), and the same run as a
+lecture file's scene (`lecture_scene`); it says whether the line went to the clipboard, and
+that it is printed again on the terminal after `q`, where any terminal lets you select it.
 """
 
 from __future__ import annotations
@@ -23,6 +23,14 @@ def shell_line(argv: tuple[str, ...] | list[str]) -> str:
     return shlex.join(argv)
 
 
+def lecture_scene(argv: tuple[str, ...] | list[str]) -> str:
+    """The same run as a `[[scene]]` of a lecture file (`dltui lecture`)."""
+    from dltui.cli import build_parser, run_spec
+    from dltui.lecture import scene_toml
+
+    return scene_toml(run_spec(build_parser().parse_args(list(argv[1:]))))
+
+
 class ShareScreen(ModalScreen[None]):
     """Shows a shared command line; any of esc, S, q or enter closes it."""
 
@@ -33,13 +41,13 @@ class ShareScreen(ModalScreen[None]):
         width: 90%; max-width: 110; height: auto; max-height: 90%;
         border: round $accent; background: $surface; padding: 0 1;
     }
-    ShareScreen #line { margin: 1 0; }
+    ShareScreen #line, ShareScreen #scene { margin: 1 0; }
     ShareScreen #how { color: $text-muted; }
     """
 
-    def __init__(self, line: str, copied: bool):
+    def __init__(self, line: str, scene: str, copied: bool):
         super().__init__()
-        self.line, self.copied = line, copied
+        self.line, self.scene, self.copied = line, scene, copied
 
     def compose(self) -> ComposeResult:
         where = (
@@ -50,6 +58,8 @@ class ShareScreen(ModalScreen[None]):
         with Vertical():
             yield Static(Text("This screen, exactly, on any machine:", style="bold"))
             yield Static(Text(self.line), id="line")
+            yield Static(Text("or as a scene of a lecture file (dltui lecture FILE.toml):"))
+            yield Static(Text(self.scene.rstrip()), id="scene")
             yield Static(
                 f"The same seed, params and live changes, opened paused at this step: "
                 f"{where}printed again when you quit. esc closes.",
