@@ -8,8 +8,13 @@ import random
 
 import pyte
 from conftest import make_app, wait_for_step
+from test_bandwidth import Clock
+from textual import events
 
+from dltui import protocol as p
+from dltui.ui.budget import WINDOW, Backlog
 from dltui.ui.mirror import ScreenMirror
+from dltui.ui.output import PROBE, TerminalOutput
 from dltui.ui.sgr import PLAIN, Style, apply, blank, delta
 
 SIZE = (120, 40)
@@ -213,3 +218,87 @@ def test_after_a_reset_everything_is_sent_again():
     assert mirror.feed(update) == ""
     mirror.reset()  # a resize
     assert "title" in mirror.feed(update)
+
+
+# -- back-pressure ----------------------------------------------------------------------
+def test_frames_wait_while_the_terminal_has_not_taken_a_window_of_bytes():
+    clock = Clock()
+    backlog = Backlog(window=1000, timeout=2.0, clock=clock)
+    backlog.wrote(5000)
+    backlog.asked()
+    assert not backlog.holds()  # the terminal has never answered: the budget alone paces
+    backlog.answered()
+    backlog.wrote(900)
+    backlog.asked()
+    assert not backlog.holds()  # 900 bytes on their way: within the window
+    backlog.wrote(300)
+    backlog.asked()
+    assert backlog.in_flight == 1200 and backlog.holds()
+    clock.now = 1.0
+    backlog.answered()  # the terminal took the first 900
+    assert backlog.in_flight == 300 and not backlog.holds()
+
+
+def test_a_terminal_that_stops_answering_is_waited_for_at_most_the_timeout():
+    clock = Clock()
+    backlog = Backlog(window=100, timeout=2.0, clock=clock)
+    backlog.asked()
+    backlog.answered()
+    backlog.wrote(500)
+    backlog.asked()
+    clock.now = 1.9
+    assert backlog.holds()
+    clock.now = 2.1
+    assert not backlog.holds()  # silent too long: no longer waited for
+    backlog.wrote(500)
+    backlog.asked()
+    assert not backlog.holds()
+    backlog.answered()  # ...until it answers again
+    backlog.wrote(500)
+    backlog.asked()
+    assert backlog.holds()
+
+
+class FakeDriver:
+    def __init__(self) -> None:
+        self.written: list[str] = []
+
+    def write(self, data: str) -> None:
+        self.written.append(data)
+
+
+def test_each_update_that_wrote_something_asks_the_terminal_once():
+    clock = Clock()
+    output, driver = TerminalOutput(0, clock=clock), FakeDriver()
+    output.attach(driver)
+    driver.write("\x1b[1;1Hx" * 5000)  # what Textual writes goes through the mirror
+    output.displayed()
+    output.displayed()  # an update that wrote nothing: no second question
+    assert driver.written[-1] == PROBE and driver.written.count(PROBE) == 1
+    assert not output.holds()  # no answer yet: the terminal may not answer at all
+    output.answered()
+    driver.write("\x1b[2;1H" + "y" * (WINDOW + 1))
+    output.displayed()
+    assert output.holds()
+    output.answered()
+    assert not output.holds()
+
+
+async def test_the_app_holds_frames_until_the_terminal_answers_but_not_keys():
+    app = make_app("xor", steps=10001, run_to_limit=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_step(pilot, 0)
+        app.command(p.Toggle())
+        await pilot.pause(0.2)
+        backlog = app.output.backlog
+        backlog.asked()
+        app.post_message(events.CursorPosition(0, 0))  # the terminal's answer
+        await pilot.pause()
+        assert backlog.answering and not backlog.probes
+        backlog.wrote(WINDOW + 1)
+        backlog.asked()
+        app._dirty = False
+        assert not app._wants_frame() and app.held_by_link
+        assert "⇣ link" in str(app.query_one("#header").render())
+        app._dirty = True  # a key was pressed: its frame is asked for at once
+        assert app._wants_frame()
