@@ -12,7 +12,7 @@ from test_bandwidth import Clock
 from textual import events
 
 from dltui import protocol as p
-from dltui.ui.budget import WINDOW, Backlog
+from dltui.ui.budget import KEY_WINDOW, WINDOW, Backlog
 from dltui.ui.mirror import ScreenMirror
 from dltui.ui.output import PROBE, TerminalOutput
 from dltui.ui.sgr import PLAIN, Style, apply, blank, delta
@@ -211,6 +211,13 @@ def test_a_write_cut_inside_an_escape_sequence_waits_for_the_rest():
     assert mirror.feed(";3mA") == "\x1b[5;1H\x1b[0;38;2;1;2;3mA"
 
 
+def test_the_bell_rings_without_sending_the_screen_again():
+    mirror = ScreenMirror()
+    update = "\x1b[1;1H\x1b[1mtitle\x1b[0m"
+    mirror.feed(update)
+    assert mirror.feed("\x07" + update) == "\x07"
+
+
 def test_after_a_reset_everything_is_sent_again():
     mirror = ScreenMirror()
     update = "\x1b[1;1H\x1b[1mtitle\x1b[0m"
@@ -284,7 +291,7 @@ def test_each_update_that_wrote_something_asks_the_terminal_once():
     assert not output.holds()
 
 
-async def test_the_app_holds_frames_until_the_terminal_answers_but_not_keys():
+async def test_the_app_holds_frames_until_the_terminal_answers_and_keys_only_when_far_behind():
     app = make_app("xor", steps=10001, run_to_limit=False)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_step(pilot, 0)
@@ -301,4 +308,10 @@ async def test_the_app_holds_frames_until_the_terminal_answers_but_not_keys():
         assert not app._wants_frame() and app.held_by_link
         assert "⇣ link" in str(app.query_one("#header").render())
         app._dirty = True  # a key was pressed: its frame is asked for at once
+        assert app._wants_frame()
+        backlog.wrote(KEY_WINDOW)
+        backlog.asked()
+        assert not app._wants_frame()  # ...unless it would only queue behind a long backlog
+        backlog.answered()
+        backlog.answered()
         assert app._wants_frame()

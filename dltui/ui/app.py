@@ -151,8 +151,8 @@ class DltuiApp(App[int]):
             self._asked = (time.perf_counter(), time.process_time())
 
     def _wants_frame(self) -> bool:
-        if self._dirty:  # a key was pressed: answer it at once
-            return True
+        if self._dirty:  # a key was pressed: answer it at once (unless the link is far behind)
+            return not self.output.holds(key=True)
         if self.frame is None or self.frame.status != "running":
             return False
         if self.run_to_limit:  # a picture to take: no one is watching the frames on the way

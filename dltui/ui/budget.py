@@ -57,8 +57,13 @@ class ByteBudget:
 WINDOW = 8 * 1024
 """Bytes that may be on their way to the terminal before frames wait: over 1 Mbit/s that is
 64 ms of queue ahead of a key's answer, and 100 ms of round trip still carries 80 KB/s."""
-PROBE_TIMEOUT = 2.0
-"""Seconds without an answer after which the terminal is taken not to answer at all."""
+KEY_WINDOW = 4 * WINDOW
+"""...and before even a key's frame waits: a key is answered at once while the terminal is
+less than this behind, and then as soon as it has caught up (its frame would only queue)."""
+PROBE_TIMEOUT = 10.0
+"""Seconds without an answer after which the terminal is taken to have stopped answering. Every
+terminal answers the probe (Textual's inline mode relies on it too), so a late answer is a slow
+link: 40 KB take 5 s to cross 64 kbit/s, and frames must go on waiting for it."""
 
 
 class Backlog:
@@ -98,10 +103,12 @@ class Backlog:
         """Bytes written that the terminal has not answered for."""
         return self.written - self.taken
 
-    def holds(self) -> bool:
-        """Whether frames must wait: the terminal has more than `window` bytes to take. A
-        terminal silent for `timeout` s is no longer waited for, until it answers again."""
-        if not self.answering or not self.probes or self.in_flight <= self.window:
+    def holds(self, window: int | None = None) -> bool:
+        """Whether frames must wait: the terminal has more than `window` bytes (default: the
+        backlog's own) to take. A terminal silent for `timeout` s is no longer waited for,
+        until it answers again."""
+        limit = self.window if window is None else window
+        if not self.answering or not self.probes or self.in_flight <= limit:
             return False
         if self.probes and self.clock() - self.probes[0][1] > self.timeout:
             self.answering = False

@@ -94,6 +94,8 @@ class ScreenMirror:
                 elif first in "\n\r":
                     self._feeds += token
                     self.at = None
+                elif first == "\x07":  # the bell (App.bell) changes no cell
+                    out.append(token)
                 else:
                     self._unknown(token, out)
             elif (final := match.group(3)) is not None:

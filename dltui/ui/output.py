@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from dltui.ui.budget import Backlog, ByteBudget
+from dltui.ui.budget import KEY_WINDOW, Backlog, ByteBudget
 from dltui.ui.mirror import ScreenMirror
 
 PROBE = "\x1b[6n"
@@ -62,6 +62,9 @@ class TerminalOutput:
     def answered(self) -> None:
         self.backlog.answered()
 
-    def holds(self) -> bool:
-        """Whether frames must wait: the budget is in debt or the terminal is behind."""
+    def holds(self, key: bool = False) -> bool:
+        """Whether frames must wait: the budget is in debt or the terminal is behind. A
+        `key`'s frame waits for neither, only for a terminal far behind (KEY_WINDOW)."""
+        if key:
+            return self.backlog.holds(KEY_WINDOW)
         return not self.budget.allows() or self.backlog.holds()
