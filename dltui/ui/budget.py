@@ -2,7 +2,8 @@
 
 Both pure and clock-injected, so they are tested without a terminal; `dltui.ui.output` feeds
 them what the driver writes and what the terminal answers, and the app asks for the next frame
-only while neither holds it back. A key press is answered whatever they say.
+only while neither holds it back. A key press is answered whatever the budget says, and unless
+the terminal is `KEY_WINDOW` bytes behind (then its frame would only queue there).
 
 - `ByteBudget`: a token bucket (over SSH, the link's share): up to `burst` seconds of budget may
   be spent at once (a first full paint), then the rate holds on average.

@@ -1,12 +1,12 @@
 """The UI's side of the terminal link: what it writes, in fewer bytes, and how much is queued.
 
 `TerminalOutput.attach(driver)` wraps the driver's `write`: the text goes through
-`dltui.ui.mirror.ScreenMirror` (only the cells that change what the terminal shows are sent), and
-each byte that remains is spent from the `ByteBudget` and counted in the `Backlog`. After each screen update the app calls
-`displayed()`, which asks the terminal where its cursor is (`PROBE`, answered even by a VT100);
-the answer comes back as a Textual `CursorPosition` event, on which the app calls
-`answered()`. `holds()` says whether frames must wait: the budget is spent, or the terminal has
-not yet taken what it was sent.
+`dltui.ui.mirror.ScreenMirror` (only the cells that change what the terminal shows are sent),
+and each byte that remains is spent from the `ByteBudget` and counted in the `Backlog`. After
+each screen update the app calls `displayed()`, which asks the terminal where its cursor is
+(`PROBE`, answered even by a VT100); the answer comes back as a Textual `CursorPosition`
+event, on which the app calls `answered()`. `holds()` says whether frames must wait: the
+budget is spent, or the terminal has not yet taken what it was sent.
 """
 
 from __future__ import annotations
