@@ -1,58 +1,46 @@
-"""Bytes the live UI writes to its terminal, and how often its screen changes, per scenario.
+"""Bytes the live UI writes to its terminal, how often its screen changes, and training's speed.
 
-    python benchmarks/bench_bandwidth.py [--seconds 8] [--repeats 3] [--src DIR] [--fps N]
-                                         [--bandwidth KBPS] [NAME ...]
+    python benchmarks/bench_bandwidth.py [--seconds 8] [--repeats 3] [--src DIR] [--before DIR]
+                                         [--fps N] [--bandwidth KBPS] [--speed N|max]
+                                         [--steps N] [NAME ...]
 
-Each scenario's real `dltui run NAME` runs in a pseudo-terminal of 120×40 (TERM=xterm-256color,
-COLORTERM=truecolor) for `--seconds` after its first frame; this side reads everything it writes,
-as a fast terminal would. It answers Textual's query for synchronized output, so every screen
-update arrives between ESC[?2026h … ESC[?2026l: updates/s counts those, and "changed/s" counts the
-updates after which a `pyte` screen of the stream looks different (frames someone can see).
-Medians of `--repeats`. `--src DIR`: run the dltui source tree in DIR instead of this one
-(the "before": a clone at an older commit, with `dltui/scenarios` linked to its `scenarios/`).
-MNIST runs on the 8×8 digits dltui ships (no download).
+Each scenario's real `dltui run NAME` runs in a 120×40 pty (`benchmarks/ptyrun.py`:
+TERM=xterm-256color, COLORTERM=truecolor) for `--seconds` after its first frame; this side reads
+everything it writes, as a fast local terminal would, and answers its queries (synchronized
+output: yes; dltui's cursor-position probes). Every screen update arrives between
+ESC[?2026h … ESC[?2026l: updates/s counts those, "changed/s" the updates after which a `pyte`
+screen of the stream looks different, frames/s those that show a new step (pictures of
+training, not a header's ⇣ link coming and going), steps/s the header's step counter from the
+first update to the last (training's speed under the UI: with `--speed max --steps
+1000000000`). Medians of `--repeats`, the scenarios interleaved. `--src DIR`: run the dltui
+source tree in DIR instead of this one; `--before DIR`: run DIR's too, each run next to this
+one's (a "before": `git archive COMMIT | tar -x -C DIR`, then `ln -s ../scenarios
+DIR/dltui/scenarios`). Every built-in scenario by default (MNIST on the 8×8 digits dltui
+ships).
 """
 
 from __future__ import annotations
 
 import argparse
-import fcntl
 import os
+import re
 import select
-import signal
 import statistics
-import struct
-import subprocess
-import sys
-import termios
 import time
+from itertools import pairwise
 
 import pyte
+from ptyrun import SIZE, SYNC_END, answers, spawn, stop
 
-SCENARIOS = ("xor", "gd", "vanishing", "optimizers", "mnist")
-SETS = {"mnist": ("--set", "dataset=digits")}
-SIZE = (120, 40)
-SYNC_QUERY = b"\x1b[?2026$p"
-SYNC_REPLY = b"\x1b[?2026;2$y"
-SYNC_END = b"\x1b[?2026l"
+from dltui.registry import builtins
+
+STEP = re.compile(r"step ([\d,]+)/")
 
 
 def run_once(name: str, seconds: float, src: str | None, extra: list[str]) -> tuple[float, ...]:
-    """(KB/s, updates/s, changed screens/s) of one live run."""
-    master, slave = os.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", SIZE[1], SIZE[0], 0, 0))
-    env = {**os.environ, "TERM": "xterm-256color", "COLORTERM": "truecolor"}
-    env.pop("NO_COLOR", None)
-    env.pop("SSH_CONNECTION", None)
-    if src:
-        env["PYTHONPATH"] = src
-    cmd = [sys.executable, "-m", "dltui.cli", "run", name, "--device", "cpu", *SETS.get(name, ())]
-    proc = subprocess.Popen(
-        [*cmd, *extra], stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True
-    )
-    os.close(slave)
+    """(KB/s, updates/s, changed screens/s, frames/s, steps/s) of one live run."""
+    proc, master = spawn(name, extra, src)
     chunks: list[tuple[float, bytes]] = []
-    tail = b""
     start = None
     deadline = time.monotonic() + 60
     try:
@@ -65,27 +53,21 @@ def run_once(name: str, seconds: float, src: str | None, extra: list[str]) -> tu
             except OSError:
                 break
             now = time.monotonic()
-            if SYNC_QUERY in tail + data:
-                os.write(master, SYNC_REPLY)
-            tail = data[-16:]
+            if reply := answers(data):
+                os.write(master, reply)
             chunks.append((now, data))
             if start is None and b"step " in data:  # the first frame's header
                 start = now + 1.0  # let the first full paint and torch's start settle
                 deadline = start + seconds
     finally:
-        os.write(master, b"q")
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-        os.close(master)
+        stop(proc, master)
     if start is None:
         raise RuntimeError(f"{name}: no frame within 60 s")
     screen = pyte.Screen(*SIZE)
     stream = pyte.ByteStream(screen)
     total = updates = changed = 0
     last = None
+    steps: list[int] = []  # the step the header shows after each update
     for t, data in chunks:
         inside = start <= t <= deadline
         parts = data.split(SYNC_END)
@@ -96,31 +78,58 @@ def run_once(name: str, seconds: float, src: str | None, extra: list[str]) -> tu
                 if inside:
                     updates += 1
                     changed += shown != last
+                    if m := STEP.search(screen.display[0]):
+                        steps.append(int(m.group(1).replace(",", "")))
                 last = shown
         if inside:
             total += len(data)
-    return total / seconds / 1024, updates / seconds, changed / seconds
+    rate = (steps[-1] - steps[0]) / seconds if len(steps) > 1 else 0.0
+    frames = sum(a != b for a, b in pairwise(steps))
+    return total / seconds / 1024, updates / seconds, changed / seconds, frames / seconds, rate
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("names", nargs="*", default=list(SCENARIOS))
+    parser.add_argument("names", nargs="*", default=list(builtins()))
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--src", help="a dltui source tree to run instead of this one")
+    parser.add_argument("--before", help="also run this dltui source tree, interleaved")
     parser.add_argument("--fps", help="pass --fps N to dltui run")
     parser.add_argument("--bandwidth", help="pass --bandwidth KBPS to dltui run")
+    parser.add_argument("--speed", help="pass --speed N|max to dltui run")
+    parser.add_argument("--steps", help="pass --steps N to dltui run (with --speed max)")
     args = parser.parse_args()
     extra = []
-    if args.fps:
-        extra += ["--fps", args.fps]
-    if args.bandwidth:
-        extra += ["--bandwidth", args.bandwidth]
-    print(f"{'scenario':<12} {'KB/s':>8} {'updates/s':>10} {'changed/s':>10}")
+    for option in ("fps", "bandwidth", "speed", "steps"):
+        if getattr(args, option):
+            extra += [f"--{option}", getattr(args, option)]
+    trees = {"before": args.before, "after": args.src} if args.before else {"": args.src}
+    load = os.getloadavg()[0]
+    runs: dict[tuple[str, str], list[tuple[float, ...]]] = {}
+    for _ in range(args.repeats):
+        for name in args.names:
+            for tree, src in trees.items():
+                runs.setdefault((name, tree), []).append(run_once(name, args.seconds, src, extra))
+    print(
+        f"load {load:.2f} → {os.getloadavg()[0]:.2f}; {args.seconds:g} s each, medians of "
+        f"{args.repeats}{', trees interleaved' if args.before else ''}"
+    )
+    print(
+        f"{'scenario':<12} {'tree':<7} {'KB/s':>7} {'updates/s':>10} {'changed/s':>10} "
+        f"{'frames/s':>9} {'KB/update':>10} {'steps/s':>8}"
+    )
     for name in args.names:
-        runs = [run_once(name, args.seconds, args.src, extra) for _ in range(args.repeats)]
-        kb, ups, changed = (statistics.median(col) for col in zip(*runs))
-        print(f"{name:<12} {kb:8.1f} {ups:10.1f} {changed:10.1f}", flush=True)
+        for tree in trees:
+            kb, ups, changed, frames, rate = (
+                statistics.median(c) for c in zip(*runs[(name, tree)])
+            )
+            per = kb / ups if ups else float("nan")
+            print(
+                f"{name:<12} {tree:<7} {kb:7.1f} {ups:10.1f} {changed:10.1f} {frames:9.1f} "
+                f"{per:10.2f} {rate:8.0f}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

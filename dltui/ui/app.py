@@ -27,11 +27,12 @@ from textual.widgets import Footer, Static
 
 from dltui import protocol as p
 from dltui.render.palettes import palette_name
-from dltui.ui.budget import DEFAULT_KBPS, ByteBudget
+from dltui.ui.budget import DEFAULT_KBPS
 from dltui.ui.goto import GoToScreen
 from dltui.ui.header import header_text
 from dltui.ui.help import HelpScreen
 from dltui.ui.link import InlineLink, Link, ProcessLink
+from dltui.ui.output import TerminalOutput
 from dltui.ui.panel import PanelWidget
 from dltui.ui.share import ShareScreen, lecture_scene, shell_line
 from dltui.ui.timeline import timeline_text
@@ -94,10 +95,10 @@ class DltuiApp(App[int]):
         `bandwidth_kbps`: the bytes the terminal gets, KB a second on average (0: no limit)."""
         super().__init__()
         self.fps = fps
-        self.budget = ByteBudget(bandwidth_kbps * 1024)
+        self.output = TerminalOutput(bandwidth_kbps * 1024)
+        """What goes to the terminal: fewer bytes, within the budget, paced to what it takes."""
         self.held_by_link = False
-        """Whether frames are being held back because the terminal's budget is spent."""
-        self.bytes_written = 0
+        """Whether frames are being held back by the link (budget spent, terminal behind)."""
         self.link = link
         self.run_to_limit = run_to_limit or screenshot is not None
         self.screenshot_path = screenshot
@@ -125,26 +126,20 @@ class DltuiApp(App[int]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self._count_bytes()
+        if self._driver is not None and not self.is_headless:
+            self.output.attach(self._driver)
         self.set_interval(1 / 30, self.pump)
         self._check_size()
         if os.environ.get("DLTUI_TRACE_PAINT"):
             self.call_after_refresh(self._trace_paint)
 
-    def _count_bytes(self) -> None:
-        """Wrap the driver's write: every byte to the terminal is spent from the budget."""
-        driver = self._driver
-        if driver is None or self.is_headless:
-            return
-        write = driver.write
+    def post_display_hook(self) -> None:
+        """A screen update went to the terminal: ask it to say when it has taken it."""
+        self.output.displayed()
 
-        def counted(data: str) -> None:
-            n = len(data.encode("utf-8", "replace")) if not data.isascii() else len(data)
-            self.bytes_written += n
-            self.budget.spend(n)
-            write(data)
-
-        driver.write = counted  # type: ignore[method-assign]
+    def on_cursor_position(self, event: events.CursorPosition) -> None:
+        """The terminal's answer: it has taken everything up to the question."""
+        self.output.answered()
 
     def _trace_paint(self) -> None:
         with open(os.environ["DLTUI_TRACE_PAINT"], "a", encoding="utf-8") as fh:
@@ -161,17 +156,17 @@ class DltuiApp(App[int]):
             self._asked = (time.perf_counter(), time.process_time())
 
     def _wants_frame(self) -> bool:
-        if self._dirty:  # a key was pressed: answer it at once
-            return True
+        if self._dirty:  # a key was pressed: answer it at once (unless the link is far behind)
+            return not self.output.holds(key=True)
         if self.frame is None or self.frame.status != "running":
             return False
         if self.run_to_limit:  # a picture to take: no one is watching the frames on the way
             return True
-        held = not self.budget.allows()
+        held = self.output.holds()
         if held != self.held_by_link:
             self.held_by_link = held
             self._update_header()
-        if held:  # the link has not drained what we sent: skip frames, not keys
+        if held:  # the terminal has not taken what we sent: skip frames, not keys
             return False
         wall, cpu = self._asked
         if self.fps and time.perf_counter() - wall < 1 / self.fps:
@@ -331,6 +326,7 @@ class DltuiApp(App[int]):
         self.query_one("#message", Static).update(Text(text, style=style))
 
     def on_resize(self, event: events.Resize) -> None:
+        self.output.reset()  # the terminal may have redrawn, cropped or cleared itself
         self._check_size(event.size)  # self.size may still be the old one here
         self.call_after_refresh(self._update_header)
 

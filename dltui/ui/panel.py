@@ -54,6 +54,8 @@ class PanelWidget(Widget, can_focus=True):
         self.ghosts: list[dict[str, Any]] = []
         """Runs left behind (time travel), drawn dimmed on line panels; [] when hidden."""
         self.error = ""
+        self._borders: dict[str, Any] = {}
+        """The titles and keys last given to the border (Text: styled keys)."""
         self._version = 0
         self._view_id = -1
         self._strips: tuple[Any, list[Strip]] | None = None
@@ -71,7 +73,7 @@ class PanelWidget(Widget, can_focus=True):
         self.error = frame.panel_errors.get(self.key, "")
         self.data = frame.panels.get(self.key) or {}
         if isinstance(title := self.data.get("title"), str):
-            self.border_title = title  # view() retitles it (the race's live landscape)
+            self._set_border("border_title", title)  # view() retitles it (the race's landscape)
         self._version += 1
         self._show_key()
         self._repaint_changed_rows()
@@ -79,7 +81,8 @@ class PanelWidget(Widget, can_focus=True):
     def _repaint_changed_rows(self) -> None:
         """Repaint only the rows whose strips changed. Textual resends every row of a refreshed
         widget (it does not compare with what the terminal shows): a loss curve that moved one
-        row, or a field whose boundary shifted, would cost the whole panel's bytes each frame."""
+        row, or a field whose boundary shifted, would cost the whole panel's bytes each frame.
+        (What goes to the terminal is cut further, cell by cell: dltui.ui.mirror.)"""
         old = self._strips
         width, height = self.content_size
         if old is None or not self.is_mounted or width <= 0 or height <= 0:
@@ -109,9 +112,17 @@ class PanelWidget(Widget, can_focus=True):
         colors = self.options["colors"]
         if self.kind == "field2d":
             key = field_key(self.data, colors) if self.data and not self.error else None
-            self.border_subtitle = key if key else None
+            self._set_border("border_subtitle", key if key else None)
         elif self.kind == "heatmap":
-            self.border_subtitle = heatmap_key(colors) if self.data and not self.error else None
+            key = heatmap_key(colors) if self.data and not self.error else None
+            self._set_border("border_subtitle", key)
+
+    def _set_border(self, which: str, text: Any) -> None:
+        """Set the border's title or subtitle (a str or a styled Text) if it changed: Textual
+        repaints the whole panel on each assignment, every cell drawn again each frame."""
+        if self._borders.get(which, "") != text:
+            self._borders[which] = text
+            setattr(self, which, text)
 
     def forget_picture(self) -> None:
         self._view_id = -1
