@@ -71,3 +71,17 @@ def test_a_paused_run_asks_for_no_frames(monkeypatch):
     app.frame = Frame(10, 100, "paused", {}, {}, 0, {})
     clocks.wall = 100.0
     assert not app._wants_frame()
+
+
+def test_a_run_that_keeps_up_with_its_speed_cap_shows_more_frames(monkeypatch):
+    """At a scenario's default speed training has CPU to spare: the screen may change ≥ 10
+    times a second (issue 17) while a run at max speed keeps to the budget (issue 11)."""
+    app, clocks = running_app(monkeypatch, cpus=2)
+    clocks.cpu = 1.0
+    clocks.wall = 1 / app_module.PACED_FPS
+    app.frame = Frame(10, 100, "running", {}, {}, 0, {}, speed=500.0, steps_per_s=498.0)
+    assert app._wants_frame()
+    app.frame = Frame(10, 100, "running", {}, {}, 0, {}, speed=500.0, steps_per_s=300.0)
+    assert not app._wants_frame()  # falling behind its cap: short of CPU, the budget holds
+    app.frame = Frame(10, 100, "running", {}, {}, 0, {}, speed=None, steps_per_s=3000.0)
+    assert not app._wants_frame()  # max speed: the budget holds

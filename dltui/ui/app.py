@@ -6,7 +6,8 @@ typed `dltui.protocol` Command or Message. A 30 Hz pump reads the engine's messa
 and asks for the next frame only when the previous one has arrived and something can have
 changed, so a paused screen costs neither process anything. While training runs, the UI keeps
 to a CPU budget (`UI_CPU_SHARE` of the machine): a frame that took long to draw delays the
-next request, so drawing never starves the training it shows.
+next request, so drawing never starves the training it shows. A run that keeps up with its
+speed cap has CPU to spare, and its picture moves at `PACED_FPS` at least.
 """
 
 from __future__ import annotations
@@ -45,6 +46,12 @@ UI_CPU_SHARE = 0.1
 one core), so training under the UI keeps ≥ 0.9× its headless speed even on a small machine."""
 MIN_FPS = 5
 """...but the picture still moves: at least this many frames a second, whatever they cost."""
+PACED_FPS = 15
+"""...and at least this many while training keeps up with its speed cap (the scenarios'
+default speeds): it is not short of CPU then, and a screen that changes ≥ 10 times a second
+is what the eye takes for live (at 30 Hz pumping, a 67 ms floor gives 10–15 frames/s)."""
+KEEPING_UP = 0.9
+"""Training keeps up with its cap when it measures at least this share of it."""
 CPUS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
@@ -174,8 +181,14 @@ class DltuiApp(App[int]):
         # Within budget: the CPU this process used since the last request (drawing that
         # frame) over the wall time since then must stay under its share of the machine.
         used = time.process_time() - cpu
-        due = min(used / (UI_CPU_SHARE * CPUS), 1 / MIN_FPS)
+        floor = PACED_FPS if self._keeps_pace(self.frame) else MIN_FPS
+        due = min(used / (UI_CPU_SHARE * CPUS), 1 / floor)
         return time.perf_counter() - wall >= due
+
+    @staticmethod
+    def _keeps_pace(frame: p.Frame) -> bool:
+        """Whether training runs at its speed cap, not as fast as the CPU lets it."""
+        return frame.speed is not None and frame.steps_per_s >= KEEPING_UP * frame.speed
 
     def command(self, command: p.Command) -> None:
         self._note = ""
