@@ -532,7 +532,9 @@ class Live:
                     self._allow += n
                 case ScaleParam("lr", factor):
                     self._lr_factors.append(factor)
-                    if not self.blocked:  # the loop is busy elsewhere: say when it applies
+                    if self.blocked:  # the loop waits for us: the frame asked for next shows it
+                        self._apply_lr()
+                    else:  # the loop is busy elsewhere: say when it applies
                         self.message = f"lr ×{factor:g} from the next optimizer step"
                 case WantFrame():
                     # bars need no 30 Hz: a fresh sample at most every SAMPLE_PERIOD

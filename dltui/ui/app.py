@@ -156,6 +156,10 @@ class DltuiApp(App[int]):
     def pump(self) -> None:
         while (message := self.link.recv()) is not None:
             self.on_engine_message(message)
+        self._ask_if_wanted()
+
+    def _ask_if_wanted(self) -> None:
+        """Ask the engine for its next frame, if one is due and none is on its way."""
         wants = self.info is not None and not self._awaiting_frame and self._wants_frame()
         if wants and self.link.send(p.WantFrame()):
             self._awaiting_frame = True
@@ -194,6 +198,7 @@ class DltuiApp(App[int]):
         self._note = ""
         if self.info is not None and self.link.send(command):
             self._dirty = True
+            self._ask_if_wanted()  # the key's frame now, not at the next pump
 
     def on_engine_message(self, message: p.Message) -> None:
         match message:
@@ -201,6 +206,8 @@ class DltuiApp(App[int]):
                 self._on_hello(info)
             case p.FrameMsg(frame):
                 self._awaiting_frame = False
+                if self._dirty:  # this frame was asked for before a key: the engine makes the
+                    self._ask_if_wanted()  # key's frame while this one is drawn
                 self._on_frame(frame)
             case p.Error(line):
                 self.error = line
