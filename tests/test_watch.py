@@ -407,25 +407,27 @@ async def test_the_app_shows_a_watched_script_pauses_steps_and_stops_it(tmp_path
             assert time.monotonic() < deadline
             await pilot.pause(0.05)
 
-    async with app.run_test(size=(120, 40)) as pilot:
-        await until_app(lambda: app.frame is not None and "acc" in app.frame.metrics)
-        await until_app(lambda: len(app._panels) == 6)  # laid out again for acc
-        keys = [panel.key for panel in app._panels]
-        assert keys == ["loss", "acc", "grads", "updates", "acts", "run"]
-        await pilot.press("space")
-        await until_app(lambda: app.frame.status == "paused")
-        step = app.frame.step
-        await pilot.press("n")
-        await until_app(lambda: app.frame.step == step + 1 and app.frame.status == "paused")
-        await pilot.press("right_square_bracket")
-        await until_app(lambda: app.frame.lr == pytest.approx(0.02))
-        await pilot.press("q")
-        assert isinstance(app.screen, QuitScreen)
-        await pilot.press("s")
-        await until_app(lambda: app.exitcode is not None)
-    assert app.exitcode == 130  # and run_watch exits with it
-    assert "cleanup ran" in (tmp_path / "out.log").read_text()
-    link.close()
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until_app(lambda: app.frame is not None and "acc" in app.frame.metrics)
+            await until_app(lambda: len(app._panels) == 6)  # laid out again for acc
+            keys = [panel.key for panel in app._panels]
+            assert keys == ["loss", "acc", "grads", "updates", "acts", "run"]
+            await pilot.press("space")
+            await until_app(lambda: app.frame.status == "paused")
+            step = app.frame.step
+            await pilot.press("n")
+            await until_app(lambda: app.frame.step == step + 1 and app.frame.status == "paused")
+            await pilot.press("right_square_bracket")
+            await until_app(lambda: app.frame.lr == pytest.approx(0.02))
+            await pilot.press("q")
+            assert isinstance(app.screen, QuitScreen)
+            await pilot.press("s")
+            await until_app(lambda: app.exitcode is not None)
+        assert app.exitcode == 130  # and run_watch exits with it
+        assert "cleanup ran" in (tmp_path / "out.log").read_text()
+    finally:
+        link.close()  # a failed assertion must not leave the script running
 
 
 def test_import_dltui_and_the_watch_ui_import_no_torch():
