@@ -16,7 +16,7 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
-from dltui.protocol import Crash, FrameMsg, Outbox, Quit, RunSpec, WantFrame
+from dltui.protocol import Crash, FrameMsg, Outbox, Quit, RunSpec, Step, WantFrame
 from dltui.scenario.base import describe_failure
 
 if TYPE_CHECKING:
@@ -61,6 +61,7 @@ def serve(conn: Connection, ctl: Controller, outbox: Outbox) -> None:
     while True:
         # Block when idle; otherwise only peek at the pipe between slices of training.
         wait = 0.0 if want_frame else min(ctl.idle_time(), 0.5)
+        stepping = False
         while conn.poll(wait):
             match conn.recv():
                 case Quit():
@@ -69,7 +70,11 @@ def serve(conn: Connection, ctl: Controller, outbox: Outbox) -> None:
                     want_frame = True
                 case command:
                     ctl.handle(command)
+                    stepping = stepping or isinstance(command, Step)
             wait = 0.0
+        if want_frame and not stepping:  # the state the keys made, before another step (a
+            outbox.put(FrameMsg(ctl.frame()))  # CNN's takes 50 ms); n's frame shows its step
+            want_frame = False
         ctl.advance(0.005)
         if want_frame:  # the UI asks for one at a time: at most one frame is in flight
             outbox.put(FrameMsg(ctl.frame()))
