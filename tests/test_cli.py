@@ -114,3 +114,13 @@ def test_screenshot_writes_an_svg_of_the_ui(tmp_path):
     assert done.returncode == 0, done.stderr
     svg = path.read_text()
     assert svg.startswith("<svg") and "Decision" in svg and "Truth" in svg
+
+
+def test_a_screenshot_of_a_short_run_still_shows_the_keys(tmp_path):
+    """A run that ends before the footer has laid out its keys waits for them: `?` and `q`
+    are on every screen (a 5-step gd finished first, and the footer came out blank)."""
+    path = tmp_path / "gd.svg"
+    done = dltui("run", "gd", "--steps", "5", "--screenshot", str(path), "--size", "80x24")
+    assert done.returncode == 0, done.stderr
+    svg = path.read_text()
+    assert "Help" in svg and "Quit" in svg

@@ -326,8 +326,10 @@ class DltuiApp(App[int]):
         return self.screenshot_path is not None and self.info is not None and self.info.start > 0
 
     def _save_and_exit(self, waited: int = 0) -> None:
-        grid = self.query_one("#grid", Grid)
+        grid, footer = self.query_one("#grid", Grid), self.query_one(Footer)
         unplaced = grid.display and any(not panel.size.area for panel in self._panels)
+        keys = list(footer.children)  # the footer's keys are laid out a moment after it
+        unplaced = unplaced or (footer.display and not (keys and keys[0].size.area))
         if unplaced and waited < 100:  # a busy machine: the frame came before the panels were
             self.call_after_refresh(self._save_and_exit, waited + 1)  # laid out; wait for them
             return
