@@ -31,7 +31,7 @@ def main(conn: Connection) -> None:
     threading.Thread(target=_die_with_parent, args=(os.getppid(),), daemon=True).start()
     # The UI draws on the same cores: torch's OpenMP threads that spin while they wait for
     # each other steal its time, and a drawing UI stalls their barrier. Waiting threads that
-    # sleep train the CNN 11 → 15 steps/s under the UI on 2 cores (headless unchanged).
+    # sleep train the CNN 11 → 17 steps/s under the UI on 2 cores (headless unchanged).
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # read when torch loads, just below
     import torch._dynamo  # noqa: F401 - what the first torch.optim optimizer imports (1.2 s here)
 
