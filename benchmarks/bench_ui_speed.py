@@ -1,6 +1,7 @@
 """Training speed under the live UI vs headless, for every built-in scenario, side by side.
 
-    python benchmarks/bench_ui_speed.py [--seconds 4] [--repeats 3] [--threads N] [NAME ...]
+    python benchmarks/bench_ui_speed.py [--seconds 4] [--repeats 3] [--threads N] [--device D]
+                                        [NAME ...]
 
 For each scenario, at `--speed max`: (a) the headless Runner in this process, steps/s over
 `--seconds`; (b) the real Textual app (headless terminal, 120×40) driving the engine in its
@@ -9,6 +10,7 @@ issue 11 asks to keep ≥ 0.9×: frames must not throttle training. Medians of `
 interleaved. MNIST runs on the 8×8 digits dltui ships (no dataset download here).
 Both sides train on the threads `dltui run` gives the scenario (its `threads`: one for the
 small ones, torch's default for the CNN); `--threads N` gives torch N threads on both sides.
+`--device cuda` trains on the GPU on both sides (on a CPU the CNN and the UI share the cores).
 """
 
 from __future__ import annotations
@@ -30,10 +32,13 @@ SETS = {"mnist": ("dataset=digits",)}
 
 
 THREADS: int | None = None
+DEVICE = "cpu"
 
 
 def spec(name: str) -> RunSpec:
-    return RunSpec(name, SETS.get(name, ()), device="cpu", speed=None, steps=10**9, threads=THREADS)
+    return RunSpec(
+        name, SETS.get(name, ()), device=DEVICE, speed=None, steps=10**9, threads=THREADS
+    )
 
 
 def headless(name: str, seconds: float) -> float:
@@ -76,13 +81,14 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=4.0)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--device", default="cpu", help="cuda: where the CNN should be measured")
     args = parser.parse_args()
-    global THREADS
-    THREADS = args.threads
+    global THREADS, DEVICE
+    THREADS, DEVICE = args.threads, args.device
     if args.threads:
         torch.set_num_threads(args.threads)
     print(
-        f"torch {torch.__version__}, threads: {args.threads or 'each scenario its own'}, "
+        f"torch {torch.__version__}, {args.device}, threads: {args.threads or 'each scenario its own'}, "
         f"{args.seconds:g} s a measure, median of {args.repeats}"
     )
     print(
