@@ -72,10 +72,8 @@ def serve(conn: Connection, ctl: Controller, outbox: Outbox) -> None:
                     ctl.handle(command)
                     stepping = stepping or isinstance(command, Step)
             wait = 0.0
-        if want_frame and not stepping:  # the state the keys made, before another step (a
-            outbox.put(FrameMsg(ctl.frame()))  # CNN's takes 50 ms); n's frame shows its step
-            want_frame = False
-        ctl.advance(0.005)
+        if stepping or not want_frame:  # n's frame shows its step; any other goes out before
+            ctl.advance(0.005)  # another step (a CNN's takes 50 ms): the state the keys made
         if want_frame:  # the UI asks for one at a time: at most one frame is in flight
             outbox.put(FrameMsg(ctl.frame()))
             want_frame = False

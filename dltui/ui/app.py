@@ -122,8 +122,6 @@ class DltuiApp(App[int]):
         self._key_frame = False
         """The frame on its way was asked for after a key: it answers it."""
         self._key_poll_until = 0.0
-        self._ttys: list[int] = []
-        """The standard streams that were a terminal when the app started."""
         self._asked = (0.0, 0.0)  # (wall, CPU) clock when the last frame was asked for
         self._note = ""  # the UI's own status note (a failed save), shown over empty messages
         self._panels: list[PanelWidget] = []
@@ -145,7 +143,7 @@ class DltuiApp(App[int]):
     def on_mount(self) -> None:
         if self._driver is not None and not self.is_headless:
             self.output.attach(self._driver)
-            self._ttys = [fd for fd in (0, 1, 2) if os.isatty(fd)]
+            self.set_interval(1.0, self._check_terminal)
         self.set_interval(1 / 30, self.pump)
         self._check_size()
         if os.environ.get("DLTUI_TRACE_PAINT"):
@@ -164,11 +162,13 @@ class DltuiApp(App[int]):
             fh.write(f"{time.time()}\n")
 
     # -- engine messages ----------------------------------------------------------------
+    def _check_terminal(self) -> None:
+        """A terminal that hung up without a SIGHUP to say so ends the app as q does, instead of
+        Textual reading its end of file for good."""
+        if not self.output.connected():
+            self.exit()
+
     def pump(self) -> None:
-        if not all(os.isatty(fd) for fd in self._ttys):
-            self._ttys = []  # the terminal hung up without a SIGHUP to say so (a pty whose
-            self.exit()  # other end closed): end as q does, not spin on its end of file
-            return
         while (message := self.link.recv()) is not None:
             self.on_engine_message(message)
         self._ask_if_wanted()

@@ -6,11 +6,14 @@ and each byte that remains is spent from the `ByteBudget` and counted in the `Ba
 each screen update the app calls `displayed()`, which asks the terminal where its cursor is
 (`PROBE`, answered even by a VT100); the answer comes back as a Textual `CursorPosition`
 event, on which the app calls `answered()`. `holds()` says whether frames must wait: the
-budget is spent, or the terminal has not yet taken what it was sent.
+budget is spent, or the terminal has not yet taken what it was sent. `connected()` says
+whether the terminal is still there: once it has hung up, writes are dropped (Textual's writer
+thread dies on the first failed write, and its queue would then block the app for good).
 """
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -30,13 +33,24 @@ class TerminalOutput:
         self.bytes_written = 0
         self._write: Callable[[str], Any] | None = None
         self._asked_at = 0
+        self._ttys: list[int] = []
+        self._gone = False
 
     def attach(self, driver: Any) -> None:
         """Send everything `driver` writes through here."""
         self._write = driver.write
         driver.write = self.write
+        self._ttys = [fd for fd in (0, 1, 2) if os.isatty(fd)]  # none under textual-serve
+
+    def connected(self) -> bool:
+        """Whether the standard streams that were a terminal still are: a terminal can hang
+        up without a SIGHUP to say so (a pty whose other end closed)."""
+        self._gone = self._gone or not all(os.isatty(fd) for fd in self._ttys)
+        return not self._gone
 
     def write(self, data: str) -> None:
+        if not self.connected():
+            return
         data = self.mirror.feed(data)
         if not data:
             return
