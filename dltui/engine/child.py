@@ -29,10 +29,9 @@ def main(conn: Connection) -> None:
     """Entry point of the engine child process (spawned, so CUDA is safe): the engine is
     imported first, then the RunSpec to run is read off the pipe."""
     threading.Thread(target=_die_with_parent, args=(os.getppid(),), daemon=True).start()
-    # The UI draws on the same cores: torch's OpenMP threads that spin while they wait for
-    # each other steal its time, and a drawing UI stalls their barrier. Waiting threads that
-    # sleep train the CNN 11 → 17 steps/s under the UI on 2 cores (headless unchanged).
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # read when torch loads, just below
+    # OpenMP's threads keep their default wait (a short spin, then sleep). OMP_WAIT_POLICY=
+    # PASSIVE (sleep at once) cost the CNN a quarter of its speed, headless and under the UI
+    # (benchmarks/README.md); the UI keeps off training's cores by its budget (dltui.ui.app).
     import torch._dynamo  # noqa: F401 - what the first torch.optim optimizer imports (1.2 s here)
 
     from dltui.engine.control import start  # torch: in the child only, before the run is known
