@@ -195,6 +195,9 @@ class RunInfo:
     seed: int
     start: int = 0
     """The step the run opened at (`RunSpec.start`)."""
+    threads: int = 1
+    """The CPU threads training keeps busy: torch's on a CPU, 1 when a GPU does the work. The
+    UI's CPU budget is tighter when they take every core (`dltui.ui.app`)."""
 
 
 @dataclass(frozen=True, eq=False)  # eq=False: numpy arrays inside

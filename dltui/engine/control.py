@@ -288,7 +288,13 @@ def run_info(ctl: Controller) -> RunInfo:
         paused=not ctl.playing,
         seed=runner.seed,
         start=runner.step_count,
+        threads=busy_threads(runner.device),
     )
+
+
+def busy_threads(device: torch.device) -> int:
+    """The CPU threads training on `device` keeps busy (`RunInfo.threads`)."""
+    return torch.get_num_threads() if device.type == "cpu" else 1
 
 
 def start(spec: RunSpec, own_process: bool = False) -> tuple[Controller | None, Message]:

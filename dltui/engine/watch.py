@@ -616,6 +616,7 @@ class Live:
             speed=None,
             paused=not self._playing,
             seed=0,
+            threads=torch.get_num_threads() if self.device.type == "cpu" else 1,
         )
 
     @property

@@ -5,9 +5,10 @@ process in normal use, in-process for screenshots and snapshot tests; what goes 
 typed `dltui.protocol` Command or Message. A 30 Hz pump reads the engine's messages
 and asks for the next frame only when the previous one has arrived and something can have
 changed, so a paused screen costs neither process anything. While training runs, the UI keeps
-to a CPU budget (`UI_CPU_SHARE` of the machine): a frame that took long to draw delays the
-next request, so drawing never starves the training it shows. A run that keeps up with its
-speed cap has CPU to spare, and its picture moves at `PACED_FPS` at least.
+to a CPU budget (`UI_CPU_SHARE` of the machine, or of one core when training's threads take
+them all): a frame that took long to draw delays the next request, so drawing never starves
+the training it shows. A run that keeps up with its speed cap has CPU to spare, and its
+picture moves at `PACED_FPS` at least.
 """
 
 from __future__ import annotations
@@ -46,6 +47,14 @@ UI_CPU_SHARE = 0.1
 one core), so training under the UI keeps ≥ 0.9× its headless speed even on a small machine."""
 MIN_FPS = 5
 """...but the picture still moves: at least this many frames a second, whatever they cost."""
+ALL_CORES_SHARE = 0.06
+"""The UI's share instead when training's threads take every core (the CNN on a CPU), and of
+one core, not of the machine: each CPU second the UI takes there stalls one of them, and the
+others wait for it at their next barrier, so training loses what the UI uses of one core.
+MNIST on 2 cores, medians of 5 (benchmarks/README.md): 10 % of a core drew 2 frames/s at
+0.85× of headless, 6 % 1.4 frames/s at 0.92×."""
+ALL_CORES_MIN_FPS = 1.5
+"""The floor then: a CNN step on a CPU takes tens of ms, so each frame still shows new steps."""
 PACED_FPS = 15
 """...and at least this many while training keeps up with its speed cap (the scenarios'
 default speeds): it is not short of CPU then, and a screen that changes ≥ 10 times a second
@@ -197,12 +206,18 @@ class DltuiApp(App[int]):
         wall, cpu = self._asked
         if self.fps and time.perf_counter() - wall < 1 / self.fps:
             return False
-        # Within budget: the CPU this process used since the last request (drawing that
-        # frame) over the wall time since then must stay under its share of the machine.
-        used = time.process_time() - cpu
-        floor = PACED_FPS if self._keeps_pace(self.frame) else MIN_FPS
-        due = min(used / (UI_CPU_SHARE * CPUS), 1 / floor)
-        return time.perf_counter() - wall >= due
+        return time.perf_counter() - wall >= self._frame_delay(time.process_time() - cpu)
+
+    def _frame_delay(self, used: float) -> float:
+        """Seconds from one frame request to the next while training runs, for a UI that used
+        `used` CPU seconds since the last one (drawing that frame): that CPU over the wall time
+        must stay within its share, down to a floor of frames a second."""
+        if self._keeps_pace(self.frame):
+            return min(used / (UI_CPU_SHARE * CPUS), 1 / PACED_FPS)
+        threads = self.info.threads if self.info is not None else 1
+        if threads >= CPUS:
+            return min(used / ALL_CORES_SHARE, 1 / ALL_CORES_MIN_FPS)
+        return min(used / (UI_CPU_SHARE * CPUS), 1 / MIN_FPS)
 
     @staticmethod
     def _keeps_pace(frame: p.Frame) -> bool:
