@@ -133,6 +133,7 @@ class DltuiApp(App[int]):
         self._key_poll_until = 0.0
         self._asked = (0.0, 0.0)  # (wall, CPU) clock when the last frame was asked for
         self._note = ""  # the UI's own status note (a failed save), shown over empty messages
+        self._shown: dict[str, Text] = {}  # what the header, timeline and message lines show
         self._panels: list[PanelWidget] = []
         self.ghosts: tuple[p.Ghost, ...] = ()
         """Runs left behind by branches and resets (the engine sends them when they change)."""
@@ -361,12 +362,20 @@ class DltuiApp(App[int]):
 
     def _update_header(self) -> None:
         width = self.size.width or MIN_SIZE[0]
-        self.query_one("#header", Static).update(self.header_line(width))
+        self._show("#header", self.header_line(width), layout=False)  # one row, always
         timeline = timeline_text(self.frame, self.ghosts, width)
         bar = self.query_one("#timeline", Static)
         bar.display = timeline is not None
         if timeline is not None:
-            bar.update(timeline)
+            self._show("#timeline", timeline, layout=False)
+
+    def _show(self, selector: str, text: Text, layout: bool = True) -> None:
+        """Put `text` in a line of the screen if it is not what the line shows: each update
+        repaints the line, and with `layout` lays out the whole screen again (a few ms of
+        every frame when the header and an unchanged message line did it)."""
+        if self._shown.get(selector) != text:
+            self._shown[selector] = text
+            self.query_one(selector, Static).update(text, layout=layout)
 
     def header_line(self, width: int) -> Text:
         """The header for `width` columns (a lecture's adds its scene)."""
@@ -387,7 +396,7 @@ class DltuiApp(App[int]):
         self._show_message(text, style)
 
     def _show_message(self, text: str, style: str = "yellow") -> None:
-        self.query_one("#message", Static).update(Text(text, style=style))
+        self._show("#message", Text(text, style=style))
 
     def on_resize(self, event: events.Resize) -> None:
         self.output.reset()  # the terminal may have redrawn, cropped or cleared itself

@@ -13,7 +13,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+from rich.console import Console
 from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from textual.geometry import Region
 from textual.strip import Strip
@@ -70,8 +73,10 @@ class PanelWidget(Widget, can_focus=True):
         if self.kind != "line" and frame.view_id == self._view_id:
             return  # the same picture as last frame: nothing to redraw
         self._view_id = frame.view_id
-        self.error = frame.panel_errors.get(self.key, "")
-        self.data = frame.panels.get(self.key) or {}
+        error, data = frame.panel_errors.get(self.key, ""), frame.panels.get(self.key) or {}
+        if error == self.error and same_data(data, self.data):
+            return  # a new view() with the same picture (a probe image, a curve per epoch)
+        self.error, self.data = error, data
         if isinstance(title := self.data.get("title"), str):
             self._set_border("border_title", title)  # view() retitles it (the race's landscape)
         self._version += 1
@@ -102,7 +107,9 @@ class PanelWidget(Widget, can_focus=True):
         base = self.visual_style.rich_style
         console = self.app.console
         strips = [
-            Strip(Segment.simplify(Segment.apply_style(line.render(console), base)), line.cell_len)
+            Strip(
+                Segment.simplify(Segment.apply_style(segments(line, console), base)), line.cell_len
+            )
             for line in self.render().split("\n", allow_blank=True)
         ]
         return key, strips
@@ -167,3 +174,53 @@ class PanelWidget(Widget, can_focus=True):
             return Text("waiting for the first frame…", style="dim")
         data = {**self.data, "ghosts": self.ghosts} if self.ghosts else self.data
         return render(self.kind, data, width, height, self.options)
+
+
+def same_data(a: Any, b: Any) -> bool:
+    """Whether two panels' data draw the same picture: equal dicts, sequences and numbers, and
+    numpy arrays of equal shape, type and values (which `==` does not answer with a bool)."""
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return (
+            isinstance(a, np.ndarray)
+            and isinstance(b, np.ndarray)
+            and a.dtype == b.dtype
+            and np.array_equal(a, b)
+        )
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(same_data(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return type(a) is type(b) and len(a) == len(b) and all(map(same_data, a, b))
+    try:
+        return type(a) is type(b) and bool(a == b)
+    except Exception:  # noqa: BLE001 - something that cannot say: draw it again
+        return False
+
+
+def segments(text: Text, console: Console) -> list[Segment]:
+    """`text.render(console)`, fast for what the renderers make: spans side by side, one per
+    run of cells with a colour. Rich's general case (spans that overlap) sorts every span's
+    two ends and combines the styles open at each; a feature map has hundreds of spans a row,
+    and this took a third of a frame's drawing. Text with overlapping spans goes to Rich."""
+    plain, spans = text.plain, text.spans
+    if not spans:
+        return [Segment(plain)]  # as Rich: no spans, no style (the widget's applies)
+    end = 0
+    for span in spans:
+        if span.start < end or span.end > len(plain):
+            return list(text.render(console))
+        end = max(end, span.end)
+    base = console.get_style(text.style, default=Style.null())
+    styles: dict[Any, Style] = {}
+    out, at = [], 0
+    for start, stop, style in spans:
+        if start >= stop:
+            continue
+        if start > at:
+            out.append(Segment(plain[at:start], base))
+        if (combined := styles.get(style)) is None:
+            combined = styles[style] = base + console.get_style(style, default=Style.null())
+        out.append(Segment(plain[start:stop], combined))
+        at = stop
+    if at < len(plain):
+        out.append(Segment(plain[at:], base))
+    return out

@@ -228,7 +228,7 @@ class WatchApp(DltuiApp):
         width = self.size.width or MIN_SIZE[0]
         ended = ending(self.exitcode) if self.exitcode is not None else ""
         header = watch_header(self.info, self.frame, width, self.script, ended)
-        self.query_one("#header", Static).update(header)
+        self._show("#header", header, layout=False)
 
     def _show_message(self, text: str, style: str = "yellow") -> None:
         if not text:  # nothing to say: what the screen needs to be read
