@@ -85,8 +85,8 @@ def main() -> None:
     parser.add_argument("--device", default="cpu", help="cuda: where the CNN should be measured")
     args = parser.parse_args()
     # torch only here, not at the top: the engine's spawned child imports this file as its
-    # __main__ first, and torch loaded there would come before the child sets up its threads
-    # (dltui.engine.child.main), which `dltui run` does not do (its main imports no torch).
+    # __main__ first, and should load torch where `dltui run`'s does, in child.main, after
+    # anything it sets for torch's threads (OMP_WAIT_POLICY was once measured wrong this way).
     import torch
 
     global THREADS, DEVICE

@@ -55,6 +55,10 @@ MNIST on 2 cores, medians of 5 (benchmarks/README.md): 10 % of a core drew 2 fra
 0.85× of headless, 6 % 1.4 frames/s at 0.92×."""
 ALL_CORES_MIN_FPS = 1.5
 """The floor then: a CNN step on a CPU takes tens of ms, so each frame still shows new steps."""
+MAX_FPS = 15
+"""At most this many frames a second while training runs as fast as it can, however little
+they cost: conv's and autograd's (4 ms of the UI's CPU) came at the pump's 30 Hz, which no eye
+needs, and took training to 0.86× of headless on 2 cores; at 10–15 a second, ≥ 0.9×."""
 PACED_FPS = 15
 """...and at least this many while training keeps up with its speed cap (the scenarios'
 default speeds): it is not short of CPU then, and a screen that changes ≥ 10 times a second
@@ -217,8 +221,8 @@ class DltuiApp(App[int]):
             return min(used / (UI_CPU_SHARE * CPUS), 1 / PACED_FPS)
         threads = self.info.threads if self.info is not None else 1
         if threads >= CPUS:
-            return min(used / ALL_CORES_SHARE, 1 / ALL_CORES_MIN_FPS)
-        return min(used / (UI_CPU_SHARE * CPUS), 1 / MIN_FPS)
+            return min(max(used / ALL_CORES_SHARE, 1 / MAX_FPS), 1 / ALL_CORES_MIN_FPS)
+        return min(max(used / (UI_CPU_SHARE * CPUS), 1 / MAX_FPS), 1 / MIN_FPS)
 
     @staticmethod
     def _keeps_pace(frame: p.Frame) -> bool:
