@@ -7,7 +7,8 @@ For each scenario, at `--speed max`: (a) the headless Runner in this process, st
 `--seconds`; (b) the real Textual app (headless terminal, 120×40) driving the engine in its
 child process, steps/s as its frames report them over the same time. The ratio (b)/(a) is what
 issue 11 asks to keep ≥ 0.9×: frames must not throttle training. Medians of `--repeats`,
-interleaved. MNIST runs on the 8×8 digits dltui ships (no dataset download here).
+interleaved, and the range of the ratios of each headless/live pair. MNIST runs on the 8×8
+digits dltui ships (no dataset download here).
 Both sides train on the threads `dltui run` gives the scenario (its `threads`: one for the
 small ones, torch's default for the CNN); `--threads N` gives torch N threads on both sides.
 `--device cuda` trains on the GPU on both sides (on a CPU the CNN and the UI share the cores).
@@ -99,7 +100,7 @@ def main() -> None:
     )
     print(
         f"{'scenario':<11} {'headless/s':>11} {'live UI/s':>10} {'ratio':>6} {'frames/s':>9} "
-        f"{'UI CPU':>7}"
+        f"{'UI CPU':>7} {'ratio range':>12}"
     )
     for name in args.names:
         a, b, f, c = [], [], [], []
@@ -112,7 +113,8 @@ def main() -> None:
         ha, lb = statistics.median(a), statistics.median(b)
         print(
             f"{name:<11} {ha:>11,.0f} {lb:>10,.0f} {lb / ha:>5.2f}× {statistics.median(f):>9.1f} "
-            f"{statistics.median(c):>6.0%}",
+            f"{statistics.median(c):>6.0%} "
+            f"{min(y / x for x, y in zip(a, b)):>6.2f}–{max(y / x for x, y in zip(a, b)):.2f}",
             flush=True,
         )
 
